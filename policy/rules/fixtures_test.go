@@ -50,7 +50,9 @@ func unknown() resource.PropertyValue { return resource.MakeComputed(resource.Ne
 func unknownOutput() resource.PropertyValue {
 	return resource.NewOutputProperty(resource.Output{Known: false})
 }
-func secret(s string) resource.PropertyValue { return resource.MakeSecret(resource.NewStringProperty(s)) }
+func secret(s string) resource.PropertyValue {
+	return resource.MakeSecret(resource.NewStringProperty(s))
+}
 
 func mustJSON(x any) string {
 	b, err := json.Marshal(x)
@@ -177,7 +179,7 @@ func compliantStack() []*fixture {
 		{Type: TypeAPIMethod, Name: "post-book", Props: M{"httpMethod": "POST", "authorization": "COGNITO_USER_POOLS", "authorizerId": "auth"}},
 		{Type: TypeAPIMethod, Name: "get-book", Props: M{"httpMethod": "GET", "authorization": "NONE"}},
 		{Type: TypeCognitoUserPool, Name: "users", Props: M{
-			"passwordPolicy": M{"minimumLength": 12, "requireLowercase": true, "requireUppercase": true, "requireNumbers": true, "requireSymbols": true},
+			"passwordPolicy":     M{"minimumLength": 12, "requireLowercase": true, "requireUppercase": true, "requireNumbers": true, "requireSymbols": true},
 			"deletionProtection": "ACTIVE",
 		}},
 		{Type: TypeS3BucketV2, Name: "payload", ID: "books-payload", Props: M{"forceDestroy": true}},
