@@ -14,17 +14,20 @@ const (
 // identity returns the known values by which other resources may refer to
 // target: its provider id and the given identity properties (e.g. a
 // bucket's "bucket" name, a VPC component's "vpcId" output).
-func identity(target Resource, props ...string) []string {
-	var keys []string
+func identity(target Resource, props ...string) (keys []string, someUnknown bool) {
 	if target.ID != "" {
 		keys = append(keys, target.ID)
 	}
 	for _, p := range append([]string{"id"}, props...) {
-		if s, ok := Get(target.Props, p).Str(); ok && s != "" {
+		v := Get(target.Props, p)
+		if v.Unknown {
+			someUnknown = true
+		}
+		if s, ok := v.Str(); ok && s != "" {
 			keys = append(keys, s)
 		}
 	}
-	return keys
+	return keys, someUnknown
 }
 
 // RefersTo decides whether ref's property prop refers to target.
@@ -34,8 +37,8 @@ func identity(target Resource, props ...string) []string {
 //     This works in a preview even when the value itself is unknown.
 //  2. Otherwise the value decides: unknown → MaybeMatch; a known string
 //     matches when it equals one of the target's identity values (ID, "id"
-//     and identityProps); when the target's identity is not known at all the
-//     answer is MaybeMatch (cannot tell), never NoMatch.
+//     and identityProps); when part of the target's identity is not known
+//     yet the answer is MaybeMatch (cannot tell), never NoMatch.
 func RefersTo(ref Resource, prop string, target Resource, identityProps ...string) Match {
 	if deps, ok := ref.PropertyDependencies[prop]; ok && len(deps) > 0 {
 		for _, d := range deps {
@@ -71,7 +74,7 @@ func RefersTo(ref Resource, prop string, target Resource, identityProps ...strin
 			return NoMatch
 		}
 	}
-	keys := identity(target, identityProps...)
+	keys, someUnknown := identity(target, identityProps...)
 	if len(keys) == 0 {
 		return MaybeMatch
 	}
@@ -80,6 +83,9 @@ func RefersTo(ref Resource, prop string, target Resource, identityProps ...strin
 			// exact, or an ARN ending in the id/name (arn:aws:s3:::NAME, …/vpc-123)
 			return IsMatch
 		}
+	}
+	if someUnknown {
+		return MaybeMatch // the target's name/id is not known yet
 	}
 	return NoMatch
 }

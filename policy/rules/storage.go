@@ -56,7 +56,11 @@ func init() {
 				if s, ok := spec.Str(); ok && s != "" && !strings.EqualFold(s, "SYMMETRIC_DEFAULT") {
 					return nil // rotation is only available for symmetric encryption keys
 				}
-				if s, ok := Get(r.Props, "keyUsage").Str(); ok && s != "" && !strings.EqualFold(s, "ENCRYPT_DECRYPT") {
+				usage := Get(r.Props, "keyUsage")
+				if usage.Unknown {
+					return []Violation{cannotTell("keyUsage")}
+				}
+				if s, ok := usage.Str(); ok && s != "" && !strings.EqualFold(s, "ENCRYPT_DECRYPT") {
 					return nil
 				}
 				return wantBool(r, true, false, "set enableKeyRotation: true", "enableKeyRotation")
