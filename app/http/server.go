@@ -1,0 +1,122 @@
+// Package http is the HTTP adapter: routes, Basic auth, request decoding and
+// validation, the JSON error format, access logs, and the http.Server with
+// its timeouts and graceful shutdown.
+package http
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/books-platform/books/app"
+)
+
+// Server timeouts. WriteTimeout exceeds RequestTimeout so a slow request
+// still gets its error response; IdleTimeout exceeds the ALB's 60 s idle
+// timeout so the load balancer, not the server, closes idle connections
+// (otherwise the ALB can reuse a connection the server just closed: 502).
+const (
+	ReadHeaderTimeout     = 5 * time.Second
+	ReadTimeout           = 15 * time.Second
+	WriteTimeout          = 20 * time.Second
+	IdleTimeout           = 75 * time.Second
+	DefaultRequestTimeout = 10 * time.Second
+	MaxHeaderBytes        = 64 << 10
+)
+
+// Config is what the server needs from main.
+type Config struct {
+	Books books.BookService
+	// Ping checks the database for /readyz.
+	Ping func(context.Context) error
+	// Username and Password are the Basic-auth credentials of book routes.
+	Username, Password string
+	Logger             *slog.Logger
+	// RequestTimeout bounds each book request's work (default 10 s).
+	RequestTimeout time.Duration
+}
+
+// Server serves the books API.
+type Server struct {
+	books          books.BookService
+	ping           func(context.Context) error
+	userHash       [32]byte
+	passHash       [32]byte
+	logger         *slog.Logger
+	requestTimeout time.Duration
+	draining       atomic.Bool
+	handler        http.Handler
+	srv            *http.Server
+}
+
+// NewServer builds the router and the http.Server.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		books:          cfg.Books,
+		ping:           cfg.Ping,
+		userHash:       sha256.Sum256([]byte(cfg.Username)),
+		passHash:       sha256.Sum256([]byte(cfg.Password)),
+		logger:         cfg.Logger,
+		requestTimeout: cfg.RequestTimeout,
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.requestTimeout <= 0 {
+		s.requestTimeout = DefaultRequestTimeout
+	}
+	s.handler = s.accessLog(s.recoverPanics(s.newMux()))
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handler returns the full handler (router plus middleware).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on ln until Shutdown. It returns nil after a
+// shutdown (http.ErrServerClosed is the normal end).
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown makes /readyz fail, stops accepting connections, and waits for
+// in-flight requests until ctx ends; then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	return err
+}
+
+// authorized checks HTTP Basic credentials in constant time: both values
+// are hashed first so neither their content nor their length leaks.
+func (s *Server) authorized(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	uh, ph := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	userOK := subtle.ConstantTimeCompare(uh[:], s.userHash[:])
+	passOK := subtle.ConstantTimeCompare(ph[:], s.passHash[:])
+	return userOK&passOK == 1
+}
