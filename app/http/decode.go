@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -36,8 +37,19 @@ func decodeBookInput(w http.ResponseWriter, r *http.Request) (books.BookInput, e
 	if r.ContentLength > MaxBodyBytes {
 		return in, tooLarge()
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return in, tooLarge()
+		}
+		return in, invalid("the body could not be read")
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
+	if !utf8.Valid(raw) {
+		return in, invalid("the body must be UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var b bookBody
 	if err := dec.Decode(&b); err != nil {
@@ -45,10 +57,6 @@ func decodeBookInput(w http.ResponseWriter, r *http.Request) (books.BookInput, e
 	}
 	// Exactly one JSON value: anything after it but whitespace is an error.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return in, tooLarge()
-		}
 		return in, invalid("the body must be a single JSON object")
 	}
 	switch {

@@ -1,0 +1,253 @@
+package redis_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/books-platform/books/app"
+	"github.com/books-platform/books/app/internal/testenv"
+	"github.com/books-platform/books/app/redis"
+)
+
+// memBooks is an in-memory BookService that counts reads, so the tests can
+// tell cache hits from misses.
+type memBooks struct {
+	mu    sync.Mutex
+	books map[string]books.Book
+	reads int
+}
+
+func newMem() *memBooks { return &memBooks{books: map[string]books.Book{}} }
+
+func (m *memBooks) FindBookByID(_ context.Context, id string) (*books.Book, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reads++
+	b, ok := m.books[id]
+	if !ok {
+		return nil, books.Errorf(books.ENOTFOUND, "book not found")
+	}
+	return &b, nil
+}
+
+func (m *memBooks) FindBooks(context.Context, books.BookFilter) (*books.Page, error) {
+	return &books.Page{}, nil
+}
+
+func (m *memBooks) CreateBook(_ context.Context, in books.BookInput, by string) (*books.Book, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now().UTC()
+	b := books.Book{ID: uuid.NewString(), Title: in.Title, Author: in.Author, Year: in.Year, CreatedAt: now, UpdatedAt: now, Version: 1, CreatedBy: by, UpdatedBy: by}
+	m.books[b.ID] = b
+	return &b, nil
+}
+
+func (m *memBooks) UpdateBook(_ context.Context, id string, in books.BookInput, pre books.Precondition, by string) (*books.Book, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.books[id]
+	if !ok {
+		return nil, books.Errorf(books.ENOTFOUND, "book not found")
+	}
+	if !pre.Matches(b.Version) {
+		return nil, books.Errorf(books.EPRECONDITION, "stale")
+	}
+	b.Title, b.Author, b.Year, b.Version, b.UpdatedBy = in.Title, in.Author, in.Year, b.Version+1, by
+	m.books[id] = b
+	return &b, nil
+}
+
+func (m *memBooks) DeleteBook(_ context.Context, id string, pre books.Precondition) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.books[id]
+	if !ok {
+		return books.Errorf(books.ENOTFOUND, "book not found")
+	}
+	if !pre.Matches(b.Version) {
+		return books.Errorf(books.EPRECONDITION, "stale")
+	}
+	delete(m.books, id)
+	return nil
+}
+
+func (m *memBooks) readCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reads
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func client(t *testing.T, url string) *goredis.Client {
+	t.Helper()
+	c, err := redis.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestCachedBookService(t *testing.T) {
+	ctx := context.Background()
+	rc := client(t, testenv.RedisURL())
+	if err := rc.Ping(ctx).Err(); err != nil {
+		t.Fatalf("shared Redis at %s not reachable (set BOOKS_TEST_REDIS_URL): %v", testenv.RedisURL(), err)
+	}
+	setup := func(t *testing.T) (*memBooks, *redis.CachedBookService, *books.Book) {
+		mem := newMem()
+		s := redis.NewCachedBookService(mem, rc, redis.Options{TTL: time.Minute, Logger: quiet})
+		b, _ := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
+		t.Cleanup(func() { rc.Del(ctx, redis.Key(b.ID)) })
+		return mem, s, b
+	}
+
+	t.Run("HitAfterMiss", func(t *testing.T) {
+		mem, s, b := setup(t)
+		for range 3 {
+			got, err := s.FindBookByID(ctx, b.ID)
+			if err != nil || *got != *b {
+				t.Fatalf("find: %v %+v", err, got)
+			}
+		}
+		if mem.readCount() != 1 {
+			t.Fatalf("database read %d times, want 1", mem.readCount())
+		}
+		if ttl := rc.TTL(ctx, redis.Key(b.ID)).Val(); ttl <= 0 || ttl > time.Minute {
+			t.Fatalf("cache entry TTL = %v", ttl)
+		}
+		if hits, misses := s.Stats(); hits != 2 || misses != 1 {
+			t.Fatalf("hits/misses = %d/%d", hits, misses)
+		}
+	})
+
+	t.Run("UpdateInvalidates", func(t *testing.T) {
+		_, s, b := setup(t)
+		s.FindBookByID(ctx, b.ID)
+		if _, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "new", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := rc.Exists(ctx, redis.Key(b.ID)).Val(); n != 0 {
+			t.Fatal("cache entry survived the update")
+		}
+		got, _ := s.FindBookByID(ctx, b.ID)
+		if got.Title != "new" || got.Version != 2 {
+			t.Fatalf("read after update: %+v", got)
+		}
+	})
+
+	t.Run("FailedUpdateKeepsEntry", func(t *testing.T) {
+		_, s, b := setup(t)
+		s.FindBookByID(ctx, b.ID)
+		_, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "new", Author: "a", Year: 2000}, books.Precondition{Versions: []int64{9}}, "")
+		if books.ErrorCode(err) != books.EPRECONDITION {
+			t.Fatalf("update: %v", err)
+		}
+		if n := rc.Exists(ctx, redis.Key(b.ID)).Val(); n != 1 {
+			t.Fatal("cache entry dropped by a failed update")
+		}
+	})
+
+	t.Run("DeleteInvalidates", func(t *testing.T) {
+		_, s, b := setup(t)
+		s.FindBookByID(ctx, b.ID)
+		if err := s.DeleteBook(ctx, b.ID, books.Precondition{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FindBookByID(ctx, b.ID); books.ErrorCode(err) != books.ENOTFOUND {
+			t.Fatalf("read after delete: %v", err)
+		}
+	})
+
+	t.Run("NotFoundIsNotCached", func(t *testing.T) {
+		mem, s, _ := setup(t)
+		id := uuid.NewString()
+		for range 2 {
+			if _, err := s.FindBookByID(ctx, id); books.ErrorCode(err) != books.ENOTFOUND {
+				t.Fatalf("find: %v", err)
+			}
+		}
+		if mem.readCount() != 2 {
+			t.Fatalf("database reads = %d, want 2", mem.readCount())
+		}
+	})
+
+	t.Run("CorruptEntryFallsBackToDatabase", func(t *testing.T) {
+		_, s, b := setup(t)
+		rc.Set(ctx, redis.Key(b.ID), "{not json", time.Minute)
+		got, err := s.FindBookByID(ctx, b.ID)
+		if err != nil || got.ID != b.ID {
+			t.Fatalf("find: %v %+v", err, got)
+		}
+	})
+}
+
+// TestCachedBookService_RedisOutage stops a private redis-server mid-test:
+// reads and writes keep working from the database with bounded latency, and
+// the cache is used again once Redis is back.
+func TestCachedBookService_RedisOutage(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.StartRedis(t)
+	mem := newMem()
+	s := redis.NewCachedBookService(mem, client(t, srv.URL()), redis.Options{TTL: time.Minute, Timeout: 100 * time.Millisecond, Cooldown: 200 * time.Millisecond, Logger: quiet})
+	b, _ := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
+	s.FindBookByID(ctx, b.ID)
+	s.FindBookByID(ctx, b.ID)
+	if hits, _ := s.Stats(); hits != 1 {
+		t.Fatalf("cache not working before the outage: hits = %d", hits)
+	}
+
+	srv.Stop()
+
+	t.Run("ReadsServedFromDatabase", func(t *testing.T) {
+		for i := range 20 {
+			start := time.Now()
+			got, err := s.FindBookByID(ctx, b.ID)
+			if err != nil || got.ID != b.ID {
+				t.Fatalf("read %d during outage: %v", i, err)
+			}
+			if d := time.Since(start); d > 300*time.Millisecond {
+				t.Fatalf("read %d took %v during the outage", i, d)
+			}
+		}
+	})
+	t.Run("WritesSucceed", func(t *testing.T) {
+		start := time.Now()
+		u, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "during outage", Author: "a", Year: 2000}, books.Precondition{}, "")
+		if err != nil || u.Title != "during outage" {
+			t.Fatalf("update during outage: %v", err)
+		}
+		if d := time.Since(start); d > 300*time.Millisecond {
+			t.Fatalf("update took %v during the outage", d)
+		}
+		got, err := s.FindBookByID(ctx, b.ID)
+		if err != nil || got.Title != "during outage" {
+			t.Fatalf("read after update: %v %+v", err, got)
+		}
+	})
+	t.Run("CacheResumesAfterRestart", func(t *testing.T) {
+		srv.Start()
+		time.Sleep(300 * time.Millisecond) // past the cooldown
+		hitsBefore, _ := s.Stats()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
+			if hits, _ := s.Stats(); hits > hitsBefore {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("no cache hit within 5 s after Redis came back")
+	})
+}
