@@ -54,15 +54,19 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestMain starts one server on a fresh database (books_test_http) with the
+// TestMain starts one server on a fresh database (books_test_http_PID) with the
 // shared Redis as cache, the way cmd/books wires it.
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		url, err := testenv.CreateDatabase("books_test_http")
+		// One database per process: `go test -fuzz` runs TestMain again in
+		// each fuzzing worker, which must not drop the coordinator's data.
+		dbName := fmt.Sprintf("books_test_http_%d", os.Getpid())
+		url, err := testenv.CreateDatabase(dbName)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		defer testenv.DropDatabase(dbName)
 		ctx := context.Background()
 		testDB, err = postgres.Open(ctx, postgres.Config{URL: url})
 		if err != nil {

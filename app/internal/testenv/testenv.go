@@ -64,6 +64,19 @@ func CreateDatabase(name string) (string, error) {
 	return WithDatabase(AdminURL(), name), nil
 }
 
+// DropDatabase drops database name (used at the end of a test process).
+func DropDatabase(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
 // WithDatabase returns u with its database replaced by name.
 func WithDatabase(u, name string) string {
 	pu, err := url.Parse(u)
