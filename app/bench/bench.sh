@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Benchmark of the books API against local PostgreSQL and Redis, compared to a
+# minimal stdlib server returning a book-sized JSON body (the ceiling).
+#
+# Everything runs on loopback; each wrk run is bounded (DURATION, default
+# 10s; 2 threads; 32 connections). Needs: go, psql, curl, base64, wrk (the
+# script installs Debian's wrk when missing), PostgreSQL at $ADMIN_URL and
+# Redis at $BENCH_REDIS_URL.
+#
+#   bash bench/bench.sh            # from app/, or: make bench
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ADMIN_URL=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+REDIS=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
+DB=books_bench
+DB_URL=${ADMIN_URL/\/postgres\?/\/$DB?}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-32}
+PORT_CACHED=${PORT_CACHED:-18081}
+PORT_NOCACHE=${PORT_NOCACHE:-18082}
+PORT_CEILING=${PORT_CEILING:-18083}
+PASSWORD=bench-password
+AUTH="Authorization: Basic $(printf 'books:%s' "$PASSWORD" | base64)"
+OUT=bench/results
+mkdir -p "$OUT" bin
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "building" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/books ./cmd/books
+CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ceiling ./bench/ceiling
+
+export PGOPTIONS="--client-min-messages=warning"
+psql -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+start_app() { # port, extra env...
+  local port=$1; shift
+  env -i PATH="$PATH" PORT="$port" DATABASE_URL="$DB_URL" BASIC_AUTH_PASSWORD="$PASSWORD" "$@" \
+    bin/books >"$OUT/app-$port.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "app on port $port did not start" >&2; cat "$OUT/app-$port.log" >&2; exit 1
+}
+
+start_app "$PORT_CACHED" REDIS_URL="$REDIS"
+start_app "$PORT_NOCACHE" CACHE_DISABLED=true
+
+echo "seeding 200 books" >&2
+for i in $(seq 200); do
+  curl -fs -u "books:$PASSWORD" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"Seed book $i\",\"author\":\"Author $((i % 10))\",\"year\":$((1900 + i % 120))}" \
+    "http://127.0.0.1:$PORT_CACHED/book" >/dev/null
+done
+BOOK=$(curl -fs -u "books:$PASSWORD" -H 'Content-Type: application/json' \
+  -d '{"title":"The Benchmark Book","author":"Bench Marker","year":2024}' "http://127.0.0.1:$PORT_CACHED/book")
+ID=$(printf '%s' "$BOOK" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_CACHED/book/$ID" >"$OUT/book.json"
+
+bin/ceiling -addr "127.0.0.1:$PORT_CEILING" -body "$OUT/book.json" >"$OUT/ceiling.log" 2>&1 &
+PIDS+=($!)
+sleep 0.3
+
+# to_ms converts wrk's latency (e.g. 512.00us, 1.20ms, 1.01s) to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+    else print v }'
+}
+
+declare -A RPS P50 P99
+run() { # name, url, extra wrk args...
+  local name=$1 url=$2; shift 2
+  echo "wrk: $name ($DURATION)" >&2
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "$AUTH" "$@" "$url" >"$OUT/$name.txt"
+  RPS[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$OUT/$name.txt")
+  P50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$OUT/$name.txt")")
+  P99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")")
+  if grep -q "Non-2xx" "$OUT/$name.txt"; then
+    echo "warning: $name had non-2xx responses: $(grep Non-2xx "$OUT/$name.txt")" >&2
+  fi
+}
+
+curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_CACHED/book/$ID" >/dev/null # fill the cache
+run ceiling "http://127.0.0.1:$PORT_CEILING/book/$ID"
+run get_cached "http://127.0.0.1:$PORT_CACHED/book/$ID"
+run get_nocache "http://127.0.0.1:$PORT_NOCACHE/book/$ID"
+run list_20 "http://127.0.0.1:$PORT_CACHED/book?limit=20"
+run post "http://127.0.0.1:$PORT_CACHED/book" -s bench/post.lua
+
+{
+  echo "| scenario | req/s | p50 ms | p99 ms | vs ceiling |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  for s in ceiling get_cached get_nocache list_20 post; do
+    label=$s
+    case $s in
+      ceiling) label="ceiling (stdlib, fixed book JSON)";;
+      get_cached) label="GET /book/{id}, Redis cache hit";;
+      get_nocache) label="GET /book/{id}, cache disabled";;
+      list_20) label="GET /book?limit=20";;
+      post) label="POST /book";;
+    esac
+    ratio=$(awk -v a="${RPS[$s]}" -v b="${RPS[ceiling]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+    echo "| $label | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | $ratio |"
+  done
+  echo
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION on loopback, $(nproc) CPUs shared by wrk, the app, PostgreSQL and Redis; $(go env GOVERSION); book body $(wc -c <"$OUT/book.json") bytes."
+} | tee "$OUT/table.md"
