@@ -42,7 +42,8 @@ func NewClient(url string) (*goredis.Client, error) {
 	opt.WriteTimeout = 200 * time.Millisecond
 	opt.PoolTimeout = 200 * time.Millisecond
 	opt.ContextTimeoutEnabled = true
-	opt.MaxRetries = -1 // no retries: the database is the fallback
+	opt.MaxRetries = -1   // no retries: the database is the fallback
+	opt.DialerRetries = 1 // one dial attempt: a refused connection fails at once
 	opt.DisableIdentity = true
 	return goredis.NewClient(opt), nil
 }

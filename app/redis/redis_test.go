@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -249,5 +250,72 @@ func TestCachedBookService_RedisOutage(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		t.Fatal("no cache hit within 5 s after Redis came back")
+	})
+}
+
+// TestCachedBookService_UnresponsiveRedis points the cache at a server that
+// accepts connections and never answers (a hung or overloaded Redis): every
+// call is cut at the timeout, nothing fails, and reads skip the cache during
+// the cooldown instead of paying the timeout each time.
+func TestCachedBookService_UnresponsiveRedis(t *testing.T) {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+
+	mem := newMem()
+	s := redis.NewCachedBookService(mem, client(t, "redis://"+ln.Addr().String()), redis.Options{Timeout: 50 * time.Millisecond, Cooldown: time.Minute, Logger: quiet})
+	b, _ := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
+
+	t.Run("FirstReadBoundedByTimeout", func(t *testing.T) {
+		start := time.Now()
+		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 250*time.Millisecond {
+			t.Fatalf("took %v with a 50ms cache timeout", d)
+		}
+	})
+	t.Run("LaterReadsSkipTheCache", func(t *testing.T) {
+		start := time.Now()
+		for range 20 {
+			if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Fatalf("20 reads took %v: the breaker did not skip the hung cache", d)
+		}
+	})
+	t.Run("WritesBoundedByTimeout", func(t *testing.T) {
+		start := time.Now()
+		if _, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "u", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 250*time.Millisecond {
+			t.Fatalf("update took %v", d)
+		}
 	})
 }

@@ -104,7 +104,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "books")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-buildvcs=false", "-trimpath", "-o", binPath, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
