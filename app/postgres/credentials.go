@@ -27,8 +27,9 @@ type CachedCredentials struct {
 	// TTL is how long a read value is reused (default 5 minutes).
 	TTL time.Duration
 	// MinRefresh stops an invalidation from causing a re-read when the value
-	// is younger than this, so a wrong secret cannot make every failed
-	// connection call the source (default 5 s; tests set it negative).
+	// is younger than this, so a wrong secret costs at most one read of the
+	// source per MinRefresh, not one per failed connection (default 1 s;
+	// negative: always re-read).
 	MinRefresh time.Duration
 
 	mu      sync.Mutex
@@ -66,7 +67,7 @@ func (c *CachedCredentials) Invalidate() bool {
 	defer c.mu.Unlock()
 	min := c.MinRefresh
 	if min == 0 {
-		min = 5 * time.Second
+		min = time.Second
 	}
 	if c.valid && time.Since(c.fetched) < min {
 		return false
