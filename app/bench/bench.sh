@@ -49,7 +49,7 @@ trap cleanup EXIT
 
 start_app() { # port, extra env...
   local port=$1; shift
-  env -i PATH="$PATH" PORT="$port" DATABASE_URL="$DB_URL" BASIC_AUTH_PASSWORD="$PASSWORD" "$@" \
+  env -i PATH="$PATH" PGPASSWORD="${PGPASSWORD:-}" PORT="$port" DATABASE_URL="$DB_URL" BASIC_AUTH_PASSWORD="$PASSWORD" "$@" \
     bin/books >"$OUT/app-$port.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do

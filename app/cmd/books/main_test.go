@@ -140,7 +140,16 @@ func (l *lockedLines) String() string {
 func start(t *testing.T, extra ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t))
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PORT=0", "BASIC_AUTH_PASSWORD=pw", "DATABASE_URL=" + dbURL, "REDIS_URL=" + testenv.RedisURL()}, extra...)
+	// A clean environment plus the libpq PG* variables (e.g. PGPASSWORD
+	// when the test server needs one); later entries override earlier ones.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "PORT=0", "BASIC_AUTH_PASSWORD=pw", "DATABASE_URL="+dbURL, "REDIS_URL="+testenv.RedisURL())
+	cmd.Env = append(cmd.Env, extra...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
