@@ -114,9 +114,13 @@ func (s *BookService) CreateBook(ctx context.Context, in books.BookInput, by str
 	var b *books.Book
 	err = s.db.retryAuth(ctx, func() error {
 		var err error
+		// One clock reading for both timestamps (two column defaults would
+		// call clock_timestamp() twice and differ by a microsecond).
 		b, err = scanBook(s.db.Pool.QueryRow(ctx,
-			`INSERT INTO books (id, title, author, year, created_by, updated_by)
-			 VALUES ($1, $2, $3, $4, $5, $5) RETURNING `+bookColumns,
+			`WITH now AS (SELECT clock_timestamp() AS ts)
+			 INSERT INTO books (id, title, author, year, created_by, updated_by, created_at, updated_at)
+			 SELECT $1, $2, $3, $4, $5, $5, now.ts, now.ts FROM now
+			 RETURNING `+bookColumns,
 			id, in.Title, in.Author, in.Year, by))
 		return err
 	})

@@ -542,3 +542,15 @@ type errSource struct{}
 func (errSource) Credentials(context.Context) (postgres.Credentials, error) {
 	return postgres.Credentials{}, errors.New("secrets manager down")
 }
+
+// TestCreateBook_TimestampsEqual: a new book's createdAt and updatedAt are
+// the same instant (repeated, since a race of clock readings is what broke).
+func TestCreateBook_TimestampsEqual(t *testing.T) {
+	s := newService(t)
+	for range 200 {
+		b := create(t, s, "t", "a", 2000)
+		if !b.CreatedAt.Equal(b.UpdatedAt) {
+			t.Fatalf("createdAt %v != updatedAt %v", b.CreatedAt, b.UpdatedAt)
+		}
+	}
+}

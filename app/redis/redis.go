@@ -27,6 +27,17 @@ const (
 	keyPrefix       = "books:v1:book:"
 )
 
+// goredisLogger sends go-redis's own messages (dial failures, …) to slog at
+// debug level: outages are reported once by CachedBookService, and the
+// library's plain-text lines would break the JSON log stream.
+type goredisLogger struct{}
+
+func (goredisLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+func init() { goredis.SetLogger(goredisLogger{}) }
+
 // NewClient parses a redis:// or rediss:// (TLS) URL, e.g.
 // rediss://:TOKEN@host:6379/0, and returns a client tuned for a cache that
 // must fail fast: short dial/read/write timeouts, no retries, and context
