@@ -35,7 +35,11 @@ func StartScramCluster(t testing.TB) *Cluster {
 		missing(t, "PostgreSQL server programs (initdb, pg_ctl)", "apt-get install -y postgresql")
 	}
 	c := &Cluster{Port: FreePort(t), SuperPassword: "super-" + strconv.FormatInt(time.Now().UnixNano(), 36), bin: bin}
-	dir, err := os.MkdirTemp("", "books-scram-")
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp" // TMPDIR may sit under a directory the postgres user cannot enter
+	}
+	dir, err := os.MkdirTemp(base, "books-scram-")
 	if err != nil {
 		t.Fatal(err)
 	}
