@@ -97,14 +97,11 @@ func checkJSONContentType(ct string) error {
 	return nil
 }
 
-// decodeError turns a json.Decoder error into a caller-readable 400 (or 413).
+// decodeError turns a json.Decoder error into a caller-readable 400.
 func decodeError(err error) error {
-	var mbe *http.MaxBytesError
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &mbe):
-		return tooLarge()
 	case errors.Is(err, io.EOF):
 		return invalid("the body is empty; send a JSON object")
 	case errors.As(err, &se):
