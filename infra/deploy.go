@@ -1,0 +1,86 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Deploy is the program: main.go passes it to pulumi.Run, the tests to
+// pulumi.RunErr with mocks, the offline preview to the Automation API. It
+// reads and validates the stack config first, so a bad value fails before
+// any resource is registered, then composes the components.
+func Deploy(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := resolveEnvironment(ctx, cfg.Region)
+	if err != nil {
+		return err
+	}
+
+	network, err := NewNetwork(ctx, "network", &NetworkArgs{
+		Cidr:                 cfg.Network.Cidr,
+		AzCount:              cfg.Network.AzCount,
+		NatStrategy:          cfg.Network.NatStrategy,
+		PublicSubnetMask:     cfg.Network.PublicSubnetMask,
+		PrivateSubnetMask:    cfg.Network.PrivateSubnetMask,
+		IsolatedSubnetMask:   cfg.Network.IsolatedSubnetMask,
+		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
+		InterfaceEndpoints:   cfg.Network.InterfaceEndpoints,
+		ContainerPort:        cfg.Service.ContainerPort,
+		Env:                  env,
+	})
+	if err != nil {
+		return err
+	}
+
+	database, err := NewDatabase(ctx, "database", &DatabaseArgs{
+		Settings:                cfg.Database,
+		SubnetIds:               network.IsolatedSubnetIds,
+		SecurityGroupId:         network.DatabaseSecurityGroupId,
+		FinalSnapshotIdentifier: fmt.Sprintf("%s-%s-final", cfg.Project, cfg.Stack),
+		Protect:                 cfg.Protect,
+		Env:                     env,
+	})
+	if err != nil {
+		return err
+	}
+
+	cache, err := NewCache(ctx, "cache", &CacheArgs{
+		Settings:        cfg.Cache,
+		SubnetIds:       network.IsolatedSubnetIds,
+		SecurityGroupId: network.CacheSecurityGroupId,
+		AuthToken:       cfg.CacheAuthToken,
+		Protect:         cfg.Protect,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("region", pulumi.String(cfg.Region))
+	ctx.Export("vpcId", network.VpcId)
+	ctx.Export("dbClusterIdentifier", database.ClusterIdentifier)
+	ctx.Export("dbClusterEndpoint", database.Endpoint)
+	ctx.Export("dbReaderEndpoint", database.ReaderEndpoint)
+	ctx.Export("dbMasterSecretArn", database.MasterSecretArn)
+	ctx.Export("cacheReplicationGroupId", cache.ReplicationGroupId)
+	ctx.Export("cacheEndpoint", cache.PrimaryEndpoint)
+	return nil
+}
+
+// resolveEnvironment asks the provider who and where we are: the account
+// scopes trust policies, the partition builds ARNs (aws, aws-cn, aws-us-gov).
+func resolveEnvironment(ctx *pulumi.Context, region string) (Environment, error) {
+	caller, err := aws.GetCallerIdentity(ctx, nil, nil)
+	if err != nil {
+		return Environment{}, fmt.Errorf("look up the AWS account (are credentials configured?): %w", err)
+	}
+	partition, err := aws.GetPartition(ctx, nil, nil)
+	if err != nil {
+		return Environment{}, fmt.Errorf("look up the AWS partition: %w", err)
+	}
+	return Environment{Region: region, Account: caller.AccountId, Partition: partition.Partition}, nil
+}
