@@ -1,0 +1,496 @@
+// Package offline runs a real `pulumi preview` of a Pulumi Go program with no
+// cloud account: the program runs inline through the Automation API, the
+// Pulumi CLI (the real engine) previews it against a throwaway local file
+// backend, the stand-in providers of package standin answer for aws, awsx
+// and docker, and the repository's Go policy pack analyzes every resource.
+//
+// Preview semantics are real — unknown outputs, config and secret handling,
+// policy analysis, the `pulumi preview --json` document — only the cloud is
+// absent, and every output says so (standin.Banner).
+package offline
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/books-platform/books/offline/standin"
+)
+
+// MinCLIVersion is the oldest Pulumi CLI the offline preview is known to work
+// with: the one `make pulumi-cli` builds (tools/pulumi/go.mod).
+var MinCLIVersion = semver.MustParse("3.258.0")
+
+// Options configure one offline preview.
+type Options struct {
+	// Stack is the stack name; Pulumi.<Stack>.yaml is read from RepoDir
+	// unless StackFile is set.
+	Stack string
+	// RepoDir holds Pulumi.yaml, Pulumi.<stack>.yaml and the policy pack. It
+	// is only read: everything is copied into a temporary work directory.
+	RepoDir string
+	// StackFile replaces Pulumi.<Stack>.yaml (tests use broken copies).
+	StackFile string
+	// Program is the Pulumi program, run inline (the same entry point as
+	// main.go's pulumi.Run).
+	Program pulumi.RunFunc
+	// CLI is the pulumi binary; empty means FindCLI(RepoDir).
+	CLI string
+	// Secrets are secret config values (full keys, "books:x"). Keys listed in
+	// RequiredSecrets and absent here get a throwaway random value.
+	Secrets         map[string]string
+	RequiredSecrets []string
+	// ConfigPaths sets plain config values by path ("books:service.logLevel"),
+	// applied over the stack file like `pulumi config set --path`.
+	ConfigPaths map[string]string
+	// PolicyPack is the policy pack directory (PulumiPolicy.yaml, runtime go);
+	// empty means RepoDir/policy; "-" runs no policy pack.
+	PolicyPack string
+	// AnalyzerDir holds a prebuilt pulumi-analyzer-policy-go for PolicyPack
+	// (see BuildAnalyzer); empty means build one into the work directory.
+	AnalyzerDir string
+	// Display receives the engine's preview display as it runs (nil: none).
+	Display io.Writer
+	// Color is the display's colorization: always, never, raw or auto
+	// (default never).
+	Color string
+	// OutDir, when set, receives preview.json (`pulumi preview --json`),
+	// preview.txt (the display) and events.jsonl (the engine's event log).
+	OutDir string
+	// KeepWorkDir leaves the temporary work directory in place.
+	KeepWorkDir bool
+}
+
+// Result is what a preview produced. It is returned, filled as far as it
+// got, together with the error of a failed preview.
+type Result struct {
+	// JSON is the `pulumi preview --json` document.
+	JSON []byte
+	// Display is the engine's human-readable preview.
+	Display string
+	// Events are the engine's events, one JSON object a line.
+	Events []byte
+	// Changes counts the planned operations ("create": 150).
+	Changes map[string]int
+	// ProviderCalls lists what each stand-in provider was asked.
+	ProviderCalls map[string][]string
+	// WorkDir is the temporary work directory (removed unless KeepWorkDir).
+	WorkDir string
+	// Duration is the wall time of the whole preview.
+	Duration time.Duration
+}
+
+// Preview runs one offline preview.
+func Preview(ctx context.Context, opts Options) (res *Result, err error) {
+	start := time.Now()
+	res = &Result{ProviderCalls: map[string][]string{}}
+	defer func() { res.Duration = time.Since(start) }()
+	if opts.Stack == "" || opts.Program == nil || opts.RepoDir == "" {
+		return res, errors.New("offline.Preview needs Stack, Program and RepoDir")
+	}
+
+	work, err := os.MkdirTemp("", "preview-offline-"+opts.Stack+"-")
+	if err != nil {
+		return res, err
+	}
+	res.WorkDir = work
+	if !opts.KeepWorkDir {
+		defer os.RemoveAll(work)
+	}
+
+	cliPath := opts.CLI
+	if cliPath == "" {
+		if cliPath, err = FindCLI(opts.RepoDir); err != nil {
+			return res, err
+		}
+	}
+	cli, err := newCLI(cliPath, filepath.Join(work, "cli"))
+	if err != nil {
+		return res, err
+	}
+
+	projectDir := filepath.Join(work, "project")
+	if err := prepareProject(opts, projectDir); err != nil {
+		return res, err
+	}
+
+	// The stand-in providers, attached by port.
+	providers := []*standin.Provider{standin.NewAWS(), standin.NewAWSX(), standin.NewDocker()}
+	var attach []string
+	for _, p := range providers {
+		port, stop, err := standin.Serve(p)
+		if err != nil {
+			return res, err
+		}
+		defer stop()
+		attach = append(attach, fmt.Sprintf("%s:%d", p.Name, port))
+	}
+	defer func() {
+		for _, p := range providers {
+			res.ProviderCalls[p.Name] = p.Calls()
+		}
+	}()
+
+	env := map[string]string{
+		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(work, "state"),
+		"PULUMI_CONFIG_PASSPHRASE": "offline-preview-throwaway-passphrase",
+		"PULUMI_DEBUG_PROVIDERS":   strings.Join(attach, ","),
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+		// Never download a plugin: everything the preview needs is attached
+		// or on PATH.
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_SKIP_CONFIRMATIONS":                   "true",
+	}
+
+	var previewOpts []optpreview.Option
+	if opts.PolicyPack != "-" {
+		pack := opts.PolicyPack
+		if pack == "" {
+			pack = filepath.Join(opts.RepoDir, "policy")
+		}
+		if pack, err = filepath.Abs(pack); err != nil {
+			return res, err
+		}
+		analyzerDir := opts.AnalyzerDir
+		if analyzerDir == "" {
+			analyzerDir = filepath.Join(work, "analyzer")
+			if err := BuildAnalyzer(ctx, pack, analyzerDir); err != nil {
+				return res, err
+			}
+		}
+		env["PATH"] = analyzerDir + string(os.PathListSeparator) + os.Getenv("PATH")
+		previewOpts = append(previewOpts, optpreview.PolicyPacks(pack))
+	}
+
+	ws, err := auto.NewLocalWorkspace(ctx,
+		auto.WorkDir(projectDir),
+		auto.Program(opts.Program),
+		auto.PulumiHome(filepath.Join(work, "home")),
+		auto.Pulumi(cli),
+		auto.SecretsProvider("passphrase"),
+		auto.EnvVars(env),
+	)
+	if err != nil {
+		return res, fmt.Errorf("workspace: %w", err)
+	}
+	stack, err := auto.UpsertStack(ctx, opts.Stack, ws)
+	if err != nil {
+		return res, fmt.Errorf("stack %s: %w", opts.Stack, err)
+	}
+	if err := setConfig(ctx, ws, opts); err != nil {
+		return res, err
+	}
+
+	// The engine's display goes to the caller and into Display; its events
+	// into Events, from which the CLI renders the --json document.
+	var display bytes.Buffer
+	streams := []io.Writer{&display}
+	if opts.Display != nil {
+		streams = append(streams, opts.Display)
+	}
+	color := opts.Color
+	if color == "" {
+		color = "never"
+	}
+	eventCh := make(chan events.EngineEvent)
+	eventsDone := make(chan []byte)
+	go collectEvents(eventCh, eventsDone)
+
+	previewOpts = append(previewOpts,
+		optpreview.ProgressStreams(streams...),
+		optpreview.EventStreams(eventCh),
+		optpreview.Color(color),
+		optpreview.SuppressProgress(),
+	)
+	summary, previewErr := stack.Preview(ctx, previewOpts...)
+	res.Display = display.String()
+	select {
+	case res.Events = <-eventsDone:
+	case <-time.After(10 * time.Second):
+		if previewErr == nil {
+			previewErr = errors.New("the engine's event stream did not end")
+		}
+	}
+	if summary.ChangeSummary != nil {
+		res.Changes = map[string]int{}
+		for op, n := range summary.ChangeSummary {
+			res.Changes[string(op)] = n
+		}
+	}
+
+	if len(res.Events) > 0 {
+		eventsFile := filepath.Join(work, "events.jsonl")
+		if err := os.WriteFile(eventsFile, res.Events, 0o600); err != nil {
+			return res, err
+		}
+		js, err := replayJSON(ctx, cliPath, eventsFile, env)
+		if err != nil && previewErr == nil {
+			return res, err
+		}
+		res.JSON = js
+	}
+	if opts.OutDir != "" {
+		if err := writeOutputs(opts.OutDir, res); err != nil {
+			return res, err
+		}
+	}
+	if previewErr != nil {
+		return res, &PreviewError{Stack: opts.Stack, Display: res.Display, Err: previewErr}
+	}
+	return res, nil
+}
+
+// PreviewError is a preview the engine failed: a program error, a config
+// error, or a mandatory policy violation. Display holds the engine's own
+// account of it.
+type PreviewError struct {
+	Stack   string
+	Display string
+	Err     error
+}
+
+func (e *PreviewError) Error() string {
+	return fmt.Sprintf("offline preview of stack %s failed: %s", e.Stack, firstLines(e.Err.Error(), 3))
+}
+
+func (e *PreviewError) Unwrap() error { return e.Err }
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func collectEvents(ch <-chan events.EngineEvent, done chan<- []byte) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for ev := range ch {
+		if ev.Error != nil {
+			continue
+		}
+		_ = enc.Encode(ev.EngineEvent)
+	}
+	done <- buf.Bytes()
+}
+
+// replayJSON turns an event log into the `pulumi preview --json` document
+// with the CLI's own renderer (`pulumi replay-events --preview --json`).
+func replayJSON(ctx context.Context, cli, eventsFile string, env map[string]string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, cli, "replay-events", "update", eventsFile, "--preview", "--json")
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("pulumi replay-events --json: %w: %s", err, stderr.String())
+	}
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("pulumi replay-events --json printed no JSON document: %.200s", out)
+	}
+	return out, nil
+}
+
+func writeOutputs(dir string, res *Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{
+		"preview.txt":  []byte(standin.Banner + "\n\n" + res.Display),
+		"events.jsonl": res.Events,
+	}
+	if res.JSON != nil {
+		files["preview.json"] = res.JSON
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepareProject copies Pulumi.yaml and the stack file into dir, dropping
+// the stack file's encryption settings and encrypted values: the offline
+// stack has its own throwaway passphrase, and the secrets it needs are set
+// afresh (Options.Secrets).
+func prepareProject(opts Options, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	project, err := os.ReadFile(filepath.Join(opts.RepoDir, "Pulumi.yaml"))
+	if err != nil {
+		return fmt.Errorf("reading the project file: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
+		return err
+	}
+	stackFile := opts.StackFile
+	if stackFile == "" {
+		stackFile = filepath.Join(opts.RepoDir, "Pulumi."+opts.Stack+".yaml")
+	}
+	raw, err := os.ReadFile(stackFile)
+	if err != nil {
+		return fmt.Errorf("reading the stack file: %w", err)
+	}
+	cleaned, err := stripEncryption(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", stackFile, err)
+	}
+	return os.WriteFile(filepath.Join(dir, "Pulumi."+opts.Stack+".yaml"), cleaned, 0o600)
+}
+
+func stripEncryption(raw []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	for _, k := range []string{"encryptionsalt", "secretsprovider", "encryptedkey"} {
+		delete(doc, k)
+	}
+	if cfg, ok := doc["config"].(map[string]any); ok {
+		for k, v := range cfg {
+			if m, ok := v.(map[string]any); ok {
+				if _, secure := m["secure"]; secure && len(m) == 1 {
+					delete(cfg, k)
+				}
+			}
+		}
+	}
+	return yaml.Marshal(doc)
+}
+
+func setConfig(ctx context.Context, ws auto.Workspace, opts Options) error {
+	secrets := auto.ConfigMap{}
+	for _, k := range opts.RequiredSecrets {
+		secrets[k] = auto.ConfigValue{Value: ThrowawaySecret(), Secret: true}
+	}
+	for k, v := range opts.Secrets {
+		secrets[k] = auto.ConfigValue{Value: v, Secret: true}
+	}
+	if len(secrets) > 0 {
+		if err := ws.SetAllConfig(ctx, opts.Stack, secrets); err != nil {
+			return fmt.Errorf("setting secrets: %w", err)
+		}
+	}
+	if len(opts.ConfigPaths) > 0 {
+		paths := auto.ConfigMap{}
+		for k, v := range opts.ConfigPaths {
+			paths[k] = auto.ConfigValue{Value: v}
+		}
+		if err := ws.SetAllConfigWithOptions(ctx, opts.Stack, paths, &auto.ConfigOptions{Path: true}); err != nil {
+			return fmt.Errorf("setting config: %w", err)
+		}
+	}
+	return nil
+}
+
+// ThrowawaySecret is a fresh random value for a required secret: 64 hex
+// characters, accepted as a password and as an ElastiCache AUTH token.
+func ThrowawaySecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// BuildAnalyzer builds the Go policy pack in packDir as
+// dir/pulumi-analyzer-policy-go. With no Go language host installed, the
+// engine runs a `runtime: go` pack by executing the analyzer of that name
+// found on PATH (in the pack's directory); a policyx pack binary is exactly
+// such an analyzer, so the built pack is the shim.
+func BuildAnalyzer(ctx context.Context, packDir, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "pulumi-analyzer-policy-go"), ".")
+	cmd.Dir = packDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the policy pack in %s: %w\n%s", packDir, err, out)
+	}
+	return nil
+}
+
+// FindCLI returns the Pulumi CLI to use: $PULUMI_OFFLINE_CLI when set,
+// otherwise RepoDir/.tools/bin/pulumi, which `make pulumi-cli` provides
+// (built from the module proxy, or linked to a compatible CLI on PATH).
+func FindCLI(repoDir string) (string, error) {
+	if p := os.Getenv("PULUMI_OFFLINE_CLI"); p != "" {
+		return p, nil
+	}
+	p := filepath.Join(repoDir, ".tools", "bin", "pulumi")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("no Pulumi CLI at %s: run `make pulumi-cli` (or set PULUMI_OFFLINE_CLI)", p)
+	}
+	return p, nil
+}
+
+// newCLI wraps the binary at path for the Automation API, checking its
+// version against MinCLIVersion. The API wants ROOT/bin/pulumi, so the
+// binary is linked into root.
+func newCLI(path, root string) (auto.PulumiCommand, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Symlink(abs, filepath.Join(root, "bin", "pulumi")); err != nil {
+		return nil, err
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, Version: MinCLIVersion})
+	if err != nil {
+		return nil, fmt.Errorf("pulumi CLI %s: %w (run `make pulumi-cli`)", path, err)
+	}
+	return cmd, nil
+}
+
+// RepoRoot returns the nearest directory at or above dir that holds go.mod
+// and policy/PulumiPolicy.yaml: the repository root.
+func RepoRoot(dir string) (string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fileExists(filepath.Join(d, "go.mod")) && fileExists(filepath.Join(d, "policy", "PulumiPolicy.yaml")) {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no repository root (go.mod + policy/PulumiPolicy.yaml) above %s", dir)
+		}
+		d = parent
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
