@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blang/semver"
@@ -74,7 +75,8 @@ type Options struct {
 	// (default never).
 	Color string
 	// OutDir, when set, receives preview.json (`pulumi preview --json`),
-	// preview.txt (the display) and events.jsonl (the engine's event log).
+	// preview.txt (the display), preview-diff.txt (the display with every
+	// input) and events.jsonl (the engine's event log).
 	OutDir string
 	// KeepWorkDir leaves the temporary work directory in place.
 	KeepWorkDir bool
@@ -85,8 +87,10 @@ type Options struct {
 type Result struct {
 	// JSON is the `pulumi preview --json` document.
 	JSON []byte
-	// Display is the engine's human-readable preview.
-	Display string
+	// Display is the engine's human-readable preview; DiffDisplay the same
+	// with every input (`pulumi preview --diff`).
+	Display     string
+	DiffDisplay string
 	// Events are the engine's events, one JSON object a line.
 	Events []byte
 	// Changes counts the planned operations ("create": 150).
@@ -127,7 +131,13 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	jsonCLI := &jsonPreview{PulumiCommand: cli}
 
+	for _, d := range []string{"state", "home"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o700); err != nil {
+			return res, err
+		}
+	}
 	projectDir := filepath.Join(work, "project")
 	if err := prepareProject(opts, projectDir); err != nil {
 		return res, err
@@ -185,7 +195,7 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 		auto.WorkDir(projectDir),
 		auto.Program(opts.Program),
 		auto.PulumiHome(filepath.Join(work, "home")),
-		auto.Pulumi(cli),
+		auto.Pulumi(jsonCLI),
 		auto.SecretsProvider("passphrase"),
 		auto.EnvVars(env),
 	)
@@ -200,13 +210,9 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 		return res, err
 	}
 
-	// The engine's display goes to the caller and into Display; its events
-	// into Events, from which the CLI renders the --json document.
-	var display bytes.Buffer
-	streams := []io.Writer{&display}
-	if opts.Display != nil {
-		streams = append(streams, opts.Display)
-	}
+	// The CLI runs `pulumi preview --json` (see jsonPreview); its events are
+	// collected, and the engine's human display is rendered from them by the
+	// CLI afterwards, so both come from one run of the program.
 	color := opts.Color
 	if color == "" {
 		color = "never"
@@ -215,14 +221,9 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 	eventsDone := make(chan []byte)
 	go collectEvents(eventCh, eventsDone)
 
-	previewOpts = append(previewOpts,
-		optpreview.ProgressStreams(streams...),
-		optpreview.EventStreams(eventCh),
-		optpreview.Color(color),
-		optpreview.SuppressProgress(),
-	)
+	previewOpts = append(previewOpts, optpreview.EventStreams(eventCh), optpreview.SuppressProgress())
 	summary, previewErr := stack.Preview(ctx, previewOpts...)
-	res.Display = display.String()
+	res.JSON = json.RawMessage(jsonCLI.lastStdout())
 	select {
 	case res.Events = <-eventsDone:
 	case <-time.After(10 * time.Second):
@@ -236,17 +237,29 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 			res.Changes[string(op)] = n
 		}
 	}
+	if len(res.JSON) == 0 || !json.Valid(res.JSON) {
+		res.JSON = nil
+		if previewErr == nil {
+			previewErr = errors.New("pulumi preview --json printed no JSON document")
+		}
+	}
 
 	if len(res.Events) > 0 {
 		eventsFile := filepath.Join(work, "events.jsonl")
 		if err := os.WriteFile(eventsFile, res.Events, 0o600); err != nil {
 			return res, err
 		}
-		js, err := replayJSON(ctx, cliPath, eventsFile, env)
+		display, err := replay(ctx, cliPath, eventsFile, env, color)
 		if err != nil && previewErr == nil {
 			return res, err
 		}
-		res.JSON = js
+		res.Display = display
+		if opts.Display != nil {
+			_, _ = io.WriteString(opts.Display, display)
+		}
+		if res.DiffDisplay, err = replay(ctx, cliPath, eventsFile, env, "never", "--diff"); err != nil && previewErr == nil {
+			return res, err
+		}
 	}
 	if opts.OutDir != "" {
 		if err := writeOutputs(opts.OutDir, res); err != nil {
@@ -294,10 +307,11 @@ func collectEvents(ch <-chan events.EngineEvent, done chan<- []byte) {
 	done <- buf.Bytes()
 }
 
-// replayJSON turns an event log into the `pulumi preview --json` document
-// with the CLI's own renderer (`pulumi replay-events --preview --json`).
-func replayJSON(ctx context.Context, cli, eventsFile string, env map[string]string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, cli, "replay-events", "update", eventsFile, "--preview", "--json")
+// replay renders an event log with the CLI's own display
+// (`pulumi replay-events update EVENTS --preview`).
+func replay(ctx context.Context, cli, eventsFile string, env map[string]string, color string, flags ...string) (string, error) {
+	args := append([]string{"replay-events", "update", eventsFile, "--preview", "--color", color}, flags...)
+	cmd := exec.CommandContext(ctx, cli, args...)
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -306,12 +320,41 @@ func replayJSON(ctx context.Context, cli, eventsFile string, env map[string]stri
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("pulumi replay-events --json: %w: %s", err, stderr.String())
+		return string(out), fmt.Errorf("pulumi replay-events: %w: %s", err, stderr.String())
 	}
-	if !json.Valid(out) {
-		return nil, fmt.Errorf("pulumi replay-events --json printed no JSON document: %.200s", out)
+	return string(out), nil
+}
+
+// jsonPreview runs the CLI as given, except that `pulumi preview` gets
+// --json, so the Automation API's preview prints the real `pulumi preview
+// --json` document, kept for lastStdout.
+type jsonPreview struct {
+	auto.PulumiCommand
+
+	mu     sync.Mutex
+	stdout string
+}
+
+func (c *jsonPreview) Run(ctx context.Context, workdir string, stdin io.Reader,
+	additionalOutput, additionalErrorOutput []io.Writer, additionalEnv []string, args ...string,
+) (string, string, int, error) {
+	isPreview := len(args) > 0 && args[0] == "preview"
+	if isPreview {
+		args = append(slices.Clone(args), "--json")
 	}
-	return out, nil
+	stdout, stderr, code, err := c.PulumiCommand.Run(ctx, workdir, stdin, additionalOutput, additionalErrorOutput, additionalEnv, args...)
+	if isPreview {
+		c.mu.Lock()
+		c.stdout = stdout
+		c.mu.Unlock()
+	}
+	return stdout, stderr, code, err
+}
+
+func (c *jsonPreview) lastStdout() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stdout
 }
 
 func writeOutputs(dir string, res *Result) error {
@@ -319,8 +362,9 @@ func writeOutputs(dir string, res *Result) error {
 		return err
 	}
 	files := map[string][]byte{
-		"preview.txt":  []byte(standin.Banner + "\n\n" + res.Display),
-		"events.jsonl": res.Events,
+		"preview.txt":      []byte(standin.Banner + "\n\n" + res.Display),
+		"preview-diff.txt": []byte(standin.Banner + "\n\n" + res.DiffDisplay),
+		"events.jsonl":     res.Events,
 	}
 	if res.JSON != nil {
 		files["preview.json"] = res.JSON

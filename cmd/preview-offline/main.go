@@ -1,0 +1,126 @@
+// Command preview-offline runs a real `pulumi preview` of the books program
+// (infra.Deploy, the entry point of main.go) for one stack with no AWS
+// account: the Pulumi CLI's engine, stand-in aws/awsx/docker providers, the
+// repository's policy pack, throwaway secrets, and a temporary copy of
+// Pulumi.yaml and Pulumi.<stack>.yaml (the repository is never modified).
+//
+//	go run ./cmd/preview-offline -stack dev            # or: make preview-offline STACK=dev
+//
+// It prints the engine's preview and writes .preview/<stack>/preview.json
+// (`pulumi preview --json`), preview.txt and events.jsonl. It exits non-zero
+// when the preview fails: a program or config error, or a mandatory policy
+// violation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/books-platform/books/infra"
+	"github.com/books-platform/books/offline"
+	"github.com/books-platform/books/offline/standin"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "preview-offline:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	stack := flag.String("stack", "dev", "stack to preview (reads Pulumi.<stack>.yaml)")
+	out := flag.String("out", "", "output directory (default .preview/<stack>)")
+	policy := flag.String("policy-pack", "", `policy pack directory (default policy/; "-" for none)`)
+	color := flag.String("color", "auto", "display colors: auto, always, never, raw")
+	keep := flag.Bool("keep", false, "keep the temporary work directory (its path is printed)")
+	flag.Parse()
+
+	root, err := offline.RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	outDir := *out
+	if outDir == "" {
+		outDir = filepath.Join(root, ".preview", *stack)
+	}
+	if *color == "auto" {
+		*color = "never"
+		if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			*color = "always"
+		}
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+
+	banner := strings.Repeat("=", len(standin.Banner))
+	fmt.Printf("%s\n%s\n%s\n", banner, standin.Banner, banner)
+	fmt.Printf("stack %s · program infra.Deploy · policy pack %s · throwaway secrets for %s\n\n",
+		*stack, orDefault(*policy, "policy/"), strings.Join(requiredSecrets(), ", "))
+
+	res, err := offline.Preview(ctx, offline.Options{
+		Stack:           *stack,
+		RepoDir:         root,
+		Program:         infra.Deploy,
+		RequiredSecrets: requiredSecrets(),
+		PolicyPack:      *policy,
+		Display:         os.Stdout,
+		Color:           *color,
+		OutDir:          outDir,
+		KeepWorkDir:     *keep,
+	})
+	fmt.Println()
+	fmt.Println(standin.Banner)
+	if res != nil {
+		if len(res.Changes) > 0 {
+			fmt.Printf("planned: %s\n", formatChanges(res.Changes))
+		}
+		if *keep {
+			fmt.Printf("work directory: %s\n", res.WorkDir)
+		}
+		if res.JSON != nil {
+			fmt.Printf("pulumi preview --json: %s\n", filepath.Join(outDir, "preview.json"))
+			fmt.Printf("render it: go run ./cmd/preview-render -tree %s\n", filepath.Join(outDir, "preview.json"))
+		}
+		fmt.Printf("took %s\n", res.Duration.Round(100_000_000))
+	}
+	var perr *offline.PreviewError
+	if errors.As(err, &perr) {
+		// The engine has printed why; keep the summary short.
+		return fmt.Errorf("the preview of stack %s failed (see the engine's diagnostics above)", *stack)
+	}
+	return err
+}
+
+// requiredSecrets are the config keys the program refuses to run without.
+func requiredSecrets() []string {
+	return []string{infra.KeyBasicAuthPassword, infra.KeyCacheAuthToken}
+}
+
+func formatChanges(changes map[string]int) string {
+	var ops []string
+	for op := range changes {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = fmt.Sprintf("%d to %s", changes[op], op)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
