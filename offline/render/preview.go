@@ -6,9 +6,11 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -28,6 +30,11 @@ type Preview struct {
 	Steps         []Step            `json:"steps"`
 	Diagnostics   []Diagnostic      `json:"diagnostics"`
 	ChangeSummary map[string]int    `json:"changeSummary"`
+
+	// Outputs are the stack outputs. `pulumi preview --json` does not carry
+	// them; Load reads them from the engine's events.jsonl beside the
+	// document when there is one (the offline preview writes it).
+	Outputs map[string]any `json:"-"`
 }
 
 // Step is one planned operation.
@@ -79,7 +86,35 @@ func Load(path string) (*Preview, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if events, err := os.ReadFile(filepath.Join(filepath.Dir(path), "events.jsonl")); err == nil {
+		p.Outputs = EventStackOutputs(events)
+	}
 	return p, nil
+}
+
+// EventStackOutputs returns the root stack's outputs from an engine event
+// log (one JSON event a line), or nil.
+func EventStackOutputs(events []byte) map[string]any {
+	var outputs map[string]any
+	dec := json.NewDecoder(bytes.NewReader(events))
+	for {
+		var ev struct {
+			ResOutputsEvent *struct {
+				Metadata struct {
+					Type string `json:"type"`
+					New  *struct {
+						Outputs map[string]any `json:"outputs"`
+					} `json:"new"`
+				} `json:"metadata"`
+			} `json:"resOutputsEvent"`
+		}
+		if err := dec.Decode(&ev); err != nil {
+			return outputs
+		}
+		if o := ev.ResOutputsEvent; o != nil && o.Metadata.Type == "pulumi:pulumi:Stack" && o.Metadata.New != nil {
+			outputs = o.Metadata.New.Outputs
+		}
+	}
 }
 
 // Parse decodes a preview document.
@@ -139,6 +174,9 @@ func (p *Preview) Stack() (stack, project string) {
 
 // StackOutputs are the root stack's outputs (unknown ones as Unknown).
 func (p *Preview) StackOutputs() map[string]any {
+	if p.Outputs != nil {
+		return p.Outputs
+	}
 	for _, s := range p.Steps {
 		if s.NewState != nil && s.NewState.Type == "pulumi:pulumi:Stack" {
 			return s.NewState.Outputs

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,11 +106,15 @@ func Tree(w io.Writer, p *Preview) error {
 		for _, k := range sortedKeys(outs) {
 			bw.printf("  %-24s %s\n", k, show(outs[k]))
 		}
+	} else {
+		bw.printf("\nStack outputs: not in the document (`pulumi preview --json` omits them; the offline preview's events.jsonl beside it has them)\n")
 	}
 
 	bw.printf("\nUnknown until apply (inputs computed from resources not created yet):\n")
 	n := 0
-	for _, r := range rs {
+	sorted := slices.Clone(rs)
+	sort.SliceStable(sorted, func(i, j int) bool { return Key(sorted[i].URN) < Key(sorted[j].URN) })
+	for _, r := range sorted {
 		if paths := UnknownPaths(r.Inputs); len(paths) > 0 {
 			n++
 			bw.printf("  %s %s: %s\n", r.Type, r.Name, strings.Join(collapse(paths), ", "))
