@@ -421,8 +421,3 @@ func unwrapSecret(v resource.PropertyValue) resource.PropertyValue {
 	}
 	return v
 }
-
-// structOf is a helper for tests: a PropertyMap as the wire struct.
-func structOf(m resource.PropertyMap) (*structpb.Struct, error) {
-	return plugin.MarshalProperties(m, plugin.MarshalOptions{KeepSecrets: true, KeepUnknowns: true})
-}
