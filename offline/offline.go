@@ -282,7 +282,16 @@ type PreviewError struct {
 }
 
 func (e *PreviewError) Error() string {
-	return fmt.Sprintf("offline preview of stack %s failed: %s", e.Stack, firstLines(e.Err.Error(), 3))
+	msg := e.Err.Error()
+	first := firstLines(msg, 1)
+	// The Automation API's error carries the CLI's stdout (here the JSON
+	// document) and stderr; stderr is the part worth showing.
+	if i := strings.Index(msg, "\nstderr: "); i >= 0 {
+		if stderr := strings.TrimSpace(msg[i+len("\nstderr: "):]); stderr != "" {
+			return fmt.Sprintf("offline preview of stack %s failed: %s\n%s", e.Stack, first, stderr)
+		}
+	}
+	return fmt.Sprintf("offline preview of stack %s failed: %s", e.Stack, first)
 }
 
 func (e *PreviewError) Unwrap() error { return e.Err }

@@ -93,7 +93,7 @@ func run() error {
 		fmt.Printf("took %s\n", res.Duration.Round(100_000_000))
 	}
 	var perr *offline.PreviewError
-	if errors.As(err, &perr) {
+	if errors.As(err, &perr) && res != nil && res.Display != "" {
 		// The engine has printed why; keep the summary short.
 		return fmt.Errorf("the preview of stack %s failed (see the engine's diagnostics above)", *stack)
 	}

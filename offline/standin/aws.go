@@ -149,8 +149,8 @@ func ecrAuthorizationToken(args resource.PropertyMap, cfg Config) (resource.Prop
 	return resource.PropertyMap{
 		"id":                 str(r),
 		"userName":           str("AWS"),
-		"password":           resource.MakeSecret(str(password)),
-		"authorizationToken": resource.MakeSecret(str(base64.StdEncoding.EncodeToString([]byte("AWS:" + password)))),
+		"password":           str(password),
+		"authorizationToken": str(base64.StdEncoding.EncodeToString([]byte("AWS:" + password))),
 		"proxyEndpoint":      str("https://" + FakeAccountID + ".dkr.ecr." + r + ".amazonaws.com"),
 		"expiresAt":          str("2099-01-01T00:00:00Z"),
 	}, nil

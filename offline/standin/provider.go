@@ -293,18 +293,12 @@ func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pul
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tok, err)
 	}
-	secret := containsSecret(resource.NewProperty(args))
+	// Results are plain, as a real provider's are: the SDK makes an
+	// output-form invoke's result secret when an argument was, and a plain
+	// invoke rejects secret results outright.
 	result, err := fn(unwrapSecrets(args), p.currentConfig())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tok, err)
-	}
-	if secret {
-		// A result computed from a secret argument is secret as a whole.
-		for k, v := range result {
-			if !v.IsSecret() {
-				result[k] = resource.MakeSecret(v)
-			}
-		}
 	}
 	ret, err := plugin.MarshalProperties(result, plugin.MarshalOptions{KeepSecrets: true, KeepUnknowns: true})
 	if err != nil {
@@ -369,28 +363,6 @@ func (p *Provider) Construct(ctx context.Context, req *pulumirpc.ConstructReques
 		return nil, fmt.Errorf("stand-in %s provider: outputs of %s: %w", p.Name, reg.GetUrn(), err)
 	}
 	return &pulumirpc.ConstructResponse{Urn: reg.GetUrn(), State: &structpb.Struct{}}, nil
-}
-
-func containsSecret(v resource.PropertyValue) bool {
-	switch {
-	case v.IsSecret():
-		return true
-	case v.IsArray():
-		for _, e := range v.ArrayValue() {
-			if containsSecret(e) {
-				return true
-			}
-		}
-	case v.IsObject():
-		for _, e := range v.ObjectValue() {
-			if containsSecret(e) {
-				return true
-			}
-		}
-	case v.IsOutput():
-		return v.OutputValue().Secret || containsSecret(v.OutputValue().Element)
-	}
-	return false
 }
 
 func unwrapSecrets(m resource.PropertyMap) resource.PropertyMap {
