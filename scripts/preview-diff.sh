@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Backticks in the printf formats are Markdown, not command substitution:
+# shellcheck disable=SC2016
+# The fork path of the pull-request preview: an offline preview (real Pulumi
+# engine, stand-in providers, our policy pack; no AWS) of this checkout and of
+# the base commit, and the difference between the two as Markdown on stdout
+# (for $GITHUB_STEP_SUMMARY).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/preview-diff.sh --stack STACK [--base REF] [--out-dir DIR]
+
+Runs `make preview-offline STACK=STACK` here and in a temporary git worktree
+of REF, then prints Markdown on stdout: the resources and inputs that differ
+(`preview-render -diff`), the policy check of this checkout's preview
+(`preview-render -check`) and its resource tree. Progress goes to stderr.
+
+Options:
+  --stack STACK    stack to preview (Pulumi.STACK.yaml)                required
+  --base REF       commit to compare with (a pull request's base sha);
+                   without it only this checkout is previewed
+  --out-dir DIR    keep head.json and base.json here (default: a temp dir)
+  -h, --help       this text
+
+Exit status: 0 when this checkout previews with no mandatory policy
+violation (whatever the base does), 1 otherwise, 2 usage.
+Needs git, make and go; the first run builds the pinned Pulumi CLI (minutes).
+These previews are not AWS: every value the providers would compute is unknown.
+EOF
+}
+
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+stack=""
+base=""
+out_dir=""
+root="$(cd "$here/.." && pwd)"
+
+while [ "$#" -gt 0 ]; do
+	case "$1" in
+	--stack)
+		need_value "$1" "$#" "${2-}"
+		stack="$2"
+		shift 2
+		;;
+	--base)
+		need_value "$1" "$#" "${2-}"
+		base="$2"
+		shift 2
+		;;
+	--out-dir)
+		need_value "$1" "$#" "${2-}"
+		out_dir="$2"
+		shift 2
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*) usage_error "unknown argument '$1'" ;;
+	esac
+done
+
+[ -n "$stack" ] || usage_error "--stack is required"
+[[ "$stack" =~ ^[A-Za-z0-9_.-]+$ ]] || usage_error "--stack must be a plain stack name, got '$stack'"
+need_tools git make go
+[ -f "$root/Pulumi.$stack.yaml" ] || die "no Pulumi.$stack.yaml in $root"
+
+work="$(mktemp -d)"
+worktree=""
+cleanup() {
+	if [ -n "$worktree" ]; then
+		git -C "$root" worktree remove --force "$worktree" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -z "$out_dir" ]; then
+	out_dir="$work/out"
+fi
+mkdir -p "$out_dir"
+out_dir="$(cd "$out_dir" && pwd)"
+
+# The base worktree reuses this checkout's Pulumi CLI (make pulumi-cli links
+# a compatible one found on PATH instead of building it again).
+export PATH="$root/.tools/bin:$PATH"
+
+log "offline preview of this checkout ($stack)"
+if ! make -C "$root" --no-print-directory preview-offline "STACK=$stack" >&2; then
+	printf "### Offline preview of \`%s\`: failed\n\nThe offline preview of this pull request failed; see the job log.\n" "$stack"
+	exit 1
+fi
+cp "$root/.preview/$stack/preview.json" "$out_dir/head.json"
+
+render() {
+	(cd "$root" && go run ./cmd/preview-render "$@")
+}
+
+printf '### Offline preview of `%s` (no AWS: stand-in providers, computed values unknown)\n\n' "$stack"
+
+if [ -n "$base" ]; then
+	base_sha="$(git -C "$root" rev-parse --verify --quiet "$base^{commit}")" || die "unknown base commit '$base' (fetch it first: git fetch origin $base)"
+	worktree="$work/base"
+	git -C "$root" worktree add --detach --quiet "$worktree" "$base_sha" >&2
+	log "offline preview of the base ${base_sha:0:12} ($stack)"
+	if ! grep -q '^preview-offline:' "$worktree/Makefile" 2>/dev/null || [ ! -f "$worktree/Pulumi.$stack.yaml" ]; then
+		printf 'The base `%s` has no offline preview of `%s`: nothing to compare with.\n\n' "${base_sha:0:12}" "$stack"
+	elif make -C "$worktree" --no-print-directory preview-offline "STACK=$stack" >&2; then
+		cp "$worktree/.preview/$stack/preview.json" "$out_dir/base.json"
+		printf '#### Changes against the base `%s`\n\n```\n' "${base_sha:0:12}"
+		render -diff "$out_dir/base.json" "$out_dir/head.json"
+		printf '```\n\n'
+	else
+		printf 'The offline preview of the base `%s` failed, so there is nothing to compare with.\n\n' "${base_sha:0:12}"
+	fi
+fi
+
+status=0
+printf '#### Policy pack\n\n```\n'
+render -check "$out_dir/head.json" 2>&1 || status=$?
+printf '```\n\n'
+printf '<details><summary>Resource tree</summary>\n\n```\n'
+render -tree "$out_dir/head.json"
+printf '```\n\n</details>\n'
+if [ "$status" -ne 0 ]; then
+	log "policy check failed (exit $status)"
+	exit 1
+fi
