@@ -224,7 +224,7 @@ while :; do
 		break
 	fi
 	log "GET /book answered $status; retrying"
-	sleep 5
+	sleep 2
 done
 expect "$public_list" "GET /book without credentials"
 
