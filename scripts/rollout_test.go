@@ -64,6 +64,7 @@ func TestVerifyRollout(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			r, calls := rollout(t, c.fixtures)
 			if r.code != c.code || !strings.Contains(r.stderr, c.want) {
 				t.Fatalf("want exit %d and %q in stderr, got %s", c.code, c.want, r)
