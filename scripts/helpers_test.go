@@ -42,11 +42,11 @@ func run(t *testing.T, timeout time.Duration, env []string, name string, args ..
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	var err error
+	done := make(chan struct{})
+	go func() { err = cmd.Wait(); close(done) }()
 	select {
-	case err = <-done:
+	case <-done:
 	case <-time.After(timeout):
 		_ = cmd.Process.Kill()
 		<-done
