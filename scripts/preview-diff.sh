@@ -13,8 +13,9 @@ usage() {
 	cat <<'EOF'
 Usage: scripts/preview-diff.sh --stack STACK [--base REF] [--out-dir DIR]
 
-Runs `make preview-offline STACK=STACK` here and in a temporary git worktree
-of REF, then prints Markdown on stdout: the resources and inputs that differ
+Runs the offline preview (`make preview-offline`'s command, with its output in
+a temporary directory) here and in a temporary git worktree of REF, then
+prints Markdown on stdout: the resources and inputs that differ
 (`preview-render -diff`), the policy check of this checkout's preview
 (`preview-render -check`) and its resource tree. Progress goes to stderr.
 
@@ -89,12 +90,20 @@ out_dir="$(cd "$out_dir" && pwd)"
 # a compatible one found on PATH instead of building it again).
 export PATH="$root/.tools/bin:$PATH"
 
+# offline_preview DIR OUT: the offline preview of the checkout in DIR
+# (make pulumi-cli, then the preview command docs/offline-preview.md names),
+# its files written to OUT, so .preview/ of the checkout is left alone.
+offline_preview() {
+	make -C "$1" --no-print-directory pulumi-cli >&2 &&
+		(cd "$1" && go run ./cmd/preview-offline -stack "$stack" -color never -out "$2") >&2
+}
+
 log "offline preview of this checkout ($stack)"
-if ! make -C "$root" --no-print-directory preview-offline "STACK=$stack" >&2; then
+if ! offline_preview "$root" "$work/head"; then
 	printf "### Offline preview of \`%s\`: failed\n\nThe offline preview of this pull request failed; see the job log.\n" "$stack"
 	exit 1
 fi
-cp "$root/.preview/$stack/preview.json" "$out_dir/head.json"
+cp "$work/head/preview.json" "$out_dir/head.json"
 
 render() {
 	(cd "$root" && go run ./cmd/preview-render "$@")
@@ -109,8 +118,8 @@ if [ -n "$base" ]; then
 	log "offline preview of the base ${base_sha:0:12} ($stack)"
 	if ! grep -q '^preview-offline:' "$worktree/Makefile" 2>/dev/null || [ ! -f "$worktree/Pulumi.$stack.yaml" ]; then
 		printf 'The base `%s` has no offline preview of `%s`: nothing to compare with.\n\n' "${base_sha:0:12}" "$stack"
-	elif make -C "$worktree" --no-print-directory preview-offline "STACK=$stack" >&2; then
-		cp "$worktree/.preview/$stack/preview.json" "$out_dir/base.json"
+	elif offline_preview "$worktree" "$work/base-out"; then
+		cp "$work/base-out/preview.json" "$out_dir/base.json"
 		printf '#### Changes against the base `%s`\n\n```\n' "${base_sha:0:12}"
 		render -diff "$out_dir/base.json" "$out_dir/head.json"
 		printf '```\n\n'
