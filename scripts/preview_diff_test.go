@@ -13,6 +13,7 @@ import (
 // this repository's HEAD with one config value changed, previewed offline
 // against HEAD itself, must report exactly that change.
 func TestPreviewDiff(t *testing.T) {
+	t.Parallel()
 	requireProgram(t, "git", "apt-get install git")
 	repo, err := filepath.Abs("..")
 	if err != nil {

@@ -104,6 +104,7 @@ const (
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	t.Run("GeneratesThenKeeps", func(t *testing.T) {
 		s := newPulumiStack(t)
 		r := s.secrets()

@@ -233,6 +233,7 @@ var bookSteps = []string{
 }
 
 func TestSmokeTestAgainstLocalApp(t *testing.T) {
+	t.Parallel()
 	requireProgram(t, "curl", "apt-get install curl")
 	requireProgram(t, "jq", "apt-get install jq")
 	app := startApp(t)
