@@ -22,6 +22,7 @@ package standin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -112,7 +113,9 @@ func Serve(p *Provider) (port int, stop func(), err error) {
 	return handle.Port, func() {
 		once.Do(func() {
 			close(cancel)
-			<-handle.Done
+			if err := <-handle.Done; err != nil {
+				p.record("serve: %v", err)
+			}
 			p.mu.Lock()
 			if p.engineConn != nil {
 				_ = p.engineConn.Close()
@@ -188,16 +191,19 @@ func (p *Provider) Configure(ctx context.Context, req *pulumirpc.ConfigureReques
 	for k, v := range p.Defaults {
 		cfg[k] = v
 	}
-	for k, v := range req.GetVariables() {
-		// Variables are keyed "aws:config:region"; keep the last segment.
-		cfg[k[strings.LastIndex(k, ":")+1:]] = v
-	}
 	if args := req.GetArgs(); args != nil {
-		props, err := plugin.UnmarshalProperties(args, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: false})
-		if err == nil {
-			for k, v := range props {
-				if v.IsString() {
-					cfg[string(k)] = v.StringValue()
+		props, err := plugin.UnmarshalProperties(args, plugin.MarshalOptions{KeepUnknowns: true})
+		if err != nil {
+			return nil, fmt.Errorf("stand-in %s provider: configuration: %w", p.Name, err)
+		}
+		for k, v := range props {
+			switch {
+			case v.IsString():
+				cfg[string(k)] = v.StringValue()
+			case v.IsObject() || v.IsArray():
+				// e.g. defaultTags, kept as JSON like the engine's config.
+				if b, err := json.Marshal(v.Mappable()); err == nil {
+					cfg[string(k)] = string(b)
 				}
 			}
 		}
