@@ -4,14 +4,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestPreviewDiff runs the fork path of preview.yml end to end: a clone of
-// this repository's HEAD with one config value changed, previewed offline
-// against HEAD itself, must report exactly that change.
+// maxCapacity matches the dev stack's Aurora Serverless maximum (ACUs).
+var maxCapacity = regexp.MustCompile(`(?m)^(    maxCapacity: )(\d+)\n`)
+
+// TestPreviewDiff runs the fork path of preview.yml end to end: a copy of
+// this work tree committed as the base, with one config value then changed,
+// previewed offline against that base, must report exactly that change.
 func TestPreviewDiff(t *testing.T) {
 	t.Parallel()
 	requireProgram(t, "git", "apt-get install git")
@@ -24,17 +29,44 @@ func TestPreviewDiff(t *testing.T) {
 		requireProgram(t, "pulumi", "run `make pulumi-cli`, which `make test` does first")
 	}
 
+	// The base: this work tree as one commit of a fresh repository, so the
+	// test depends on the files, not on what HEAD holds yet.
 	clone := filepath.Join(t.TempDir(), "repo")
-	if out, err := exec.Command("git", "clone", "--quiet", repo, clone).CombinedOutput(); err != nil {
-		t.Fatalf("git clone: %v\n%s", err, out)
+	list, err := exec.Command("git", "-C", repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
 	}
+	for _, f := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
+		src := filepath.Join(repo, f)
+		fi, err := os.Lstat(src)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted in the work tree, or not a plain file
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(clone, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, fi.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", clone, "-c", "user.name=test", "-c", "user.email=test@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "--quiet")
+	git("add", "--all")
+	git("commit", "--quiet", "--no-verify", "-m", "base")
 	for _, need := range []string{"Pulumi.dev.yaml", "cmd/preview-offline", "scripts/preview-diff.sh"} {
 		if _, err := os.Stat(filepath.Join(clone, need)); err != nil {
-			msg := "HEAD has no " + need + " yet (committed by the offline-preview and infra work)"
-			if os.Getenv("CI") != "" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg + "; skipped because CI is not set")
+			t.Fatalf("the work tree has no %s", need)
 		}
 	}
 	// The clone reuses this checkout's pinned Pulumi CLI.
@@ -46,10 +78,13 @@ func TestPreviewDiff(t *testing.T) {
 	}
 	stackFile := filepath.Join(clone, "Pulumi.dev.yaml")
 	src := readFile(t, stackFile)
-	if !strings.Contains(src, "    maxCapacity: 4\n") {
-		t.Fatal("Pulumi.dev.yaml no longer sets books:database maxCapacity: 4; pick another value to change in this test")
+	m := maxCapacity.FindStringSubmatch(src)
+	if m == nil {
+		t.Fatal("Pulumi.dev.yaml sets no books:database maxCapacity; pick another value to change in this test")
 	}
-	writeFile(t, clone, "Pulumi.dev.yaml", strings.Replace(src, "    maxCapacity: 4\n", "    maxCapacity: 8\n", 1))
+	before, _ := strconv.Atoi(m[2])
+	after := strconv.Itoa(before * 2)
+	writeFile(t, clone, "Pulumi.dev.yaml", strings.Replace(src, m[0], m[1]+after+"\n", 1))
 
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(filepath.Join(clone, "scripts", "preview-diff.sh"), "--stack", "dev", "--base", "HEAD", "--out-dir", out)
@@ -65,8 +100,8 @@ func TestPreviewDiff(t *testing.T) {
 	for _, want := range []string{
 		"### Offline preview of `dev`",
 		"#### Changes against the base `",
-		"~ books:database.maxCapacity: 4 → 8",
-		"~ serverlessv2ScalingConfiguration.maxCapacity: 4 → 8",
+		"~ books:database.maxCapacity: " + m[2] + " → " + after,
+		"~ serverlessv2ScalingConfiguration.maxCapacity: " + m[2] + " → " + after,
 		"resources: 0 added, 0 removed, 1 changed",
 		"0 mandatory violations",
 		"<details><summary>Resource tree</summary>",
@@ -80,8 +115,8 @@ func TestPreviewDiff(t *testing.T) {
 			t.Errorf("%s not kept: %v", f, err)
 		}
 	}
-	list, err := exec.Command("git", "-C", clone, "worktree", "list").Output()
-	if err != nil || strings.Count(strings.TrimSpace(string(list)), "\n") != 0 {
-		t.Errorf("the base worktree was not removed: %v\n%s", err, list)
+	worktrees, err := exec.Command("git", "-C", clone, "worktree", "list").Output()
+	if err != nil || strings.Count(strings.TrimSpace(string(worktrees)), "\n") != 0 {
+		t.Errorf("the base worktree was not removed: %v\n%s", err, worktrees)
 	}
 }
