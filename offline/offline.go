@@ -52,7 +52,9 @@ type Options struct {
 	// StackFile replaces Pulumi.<Stack>.yaml (tests use broken copies).
 	StackFile string
 	// Program is the Pulumi program, run inline (the same entry point as
-	// main.go's pulumi.Run).
+	// main.go's pulumi.Run). It runs in this process, so in the caller's
+	// working directory: callers chdir to the project directory first, as
+	// `pulumi preview` runs a program there.
 	Program pulumi.RunFunc
 	// CLI is the pulumi binary; empty means FindCLI(RepoDir).
 	CLI string

@@ -48,6 +48,12 @@ func TestMain(m *testing.M) {
 			setupErr = err
 			return m.Run()
 		}
+		// The program runs in-process: give it the project directory as its
+		// working directory, as `pulumi preview` does.
+		if err := os.Chdir(repoRoot); err != nil {
+			setupErr = err
+			return m.Run()
+		}
 		if cliPath, err = offline.FindCLI(repoRoot); err != nil {
 			setupErr = err
 			return m.Run()

@@ -47,6 +47,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The program runs in this process; like `pulumi preview`, which runs it
+	// in the project directory, give it the repository root as its working
+	// directory (relative paths such as the image's build context).
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
 	outDir := *out
 	if outDir == "" {
 		outDir = filepath.Join(root, ".preview", *stack)
