@@ -317,15 +317,18 @@ func DecodeConfig(src ConfigSource) (*Config, error) {
 		{"api", &cfg.Api},
 		{"alarms", &cfg.Alarms},
 	}
+	decoded := true
 	for _, s := range sections {
 		if err := decodeSection(src, s.name, s.target); err != nil {
 			errs = append(errs, err)
+			decoded = false
 		}
 	}
-	errs = append(errs, validateSecrets(src)...)
-	if len(errs) == 0 {
+	if decoded {
+		// Values are only worth checking once every section parsed.
 		errs = append(errs, cfg.Validate()...)
 	}
+	errs = append(errs, validateSecrets(src)...)
 	if len(errs) > 0 {
 		return nil, &ConfigError{Stack: cfg.Stack, Problems: errs}
 	}
@@ -415,7 +418,7 @@ var secretRules = []struct {
 func validateSecrets(src ConfigSource) []error {
 	var errs []error
 	for _, r := range secretRules {
-		fix := fmt.Sprintf("pulumi config set --secret %s \"$(openssl rand -hex 32)\" --stack %s (or run `make secrets STACK=%s`)", r.key, src.Stack(), src.Stack())
+		fix := fmt.Sprintf("pulumi config set --secret %s \"$(openssl rand -hex 32)\" --stack %s` (or `make secrets STACK=%s`", r.key, src.Stack(), src.Stack())
 		v, ok := src.GetConfig(r.key)
 		switch {
 		case !ok || v == "":
