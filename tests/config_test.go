@@ -57,21 +57,11 @@ func TestPulumiYamlDefaultsMatchDefaultConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A stack with no values of its own sees exactly Pulumi.yaml's defaults.
-	sc, err := harness.LoadStackConfig(root, "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
 	def := infra.DefaultConfig()
 	sections := map[string]any{
 		"network": def.Network, "database": def.Database, "cache": def.Cache,
 		"service": def.Service, "api": def.Api, "alarms": def.Alarms,
 	}
-	project, err := harness.LoadStackConfig(root, "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = project
 	declared := projectDefaults(t, root)
 	for name, want := range sections {
 		got, ok := declared["books:"+name]
@@ -87,7 +77,6 @@ func TestPulumiYamlDefaultsMatchDefaultConfig(t *testing.T) {
 			t.Errorf("books:%s default in Pulumi.yaml differs from infra.DefaultConfig():\n  Pulumi.yaml: %s\n  Go:          %s", name, got, wantJSON)
 		}
 	}
-	_ = sc
 }
 
 // projectDefaults reads Pulumi.yaml's defaults alone (via an empty stack).
