@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -59,6 +60,45 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+
+	projectRoot, err := FindProjectRoot(ctx.RootDirectory())
+	if err != nil {
+		return err
+	}
+	imageTag, err := ImageTag(filepath.Join(projectRoot, AppDir), DockerPlatform(cfg.Service.Architecture))
+	if err != nil {
+		return err
+	}
+	service, err := NewService(ctx, "service", &ServiceArgs{
+		Settings:               cfg.Service,
+		AppDir:                 AppDir,
+		ImageTag:               imageTag,
+		Family:                 fmt.Sprintf("%s-%s", cfg.Project, cfg.Stack),
+		VpcId:                  network.VpcId,
+		SubnetIds:              network.PrivateSubnetIds,
+		AlbSecurityGroupId:     network.AlbSecurityGroupId,
+		ServiceSecurityGroupId: network.ServiceSecurityGroupId,
+		DbHost:                 database.Endpoint,
+		DbPort:                 database.Port,
+		DbName:                 database.DatabaseName,
+		DbUser:                 database.MasterUsername,
+		DbSecretArn:            database.MasterSecretArn,
+		DbKmsKeyArn:            database.KmsKeyArn,
+		RedisUrlSecretArn:      cache.UrlSecretArn,
+		CacheKmsKeyArn:         cache.KmsKeyArn,
+		BasicAuthPassword:      cfg.BasicAuthPassword,
+		DeletionProtection:     cfg.Protect,
+		Protect:                cfg.Protect,
+		Env:                    env,
+	})
+	if err != nil {
+		return err
+	}
+	ctx.Export("ecsClusterName", service.ClusterName)
+	ctx.Export("ecsServiceName", service.ServiceName)
+	ctx.Export("taskDefinitionArn", service.TaskDefinitionArn)
+	ctx.Export("imageRef", service.ImageRef)
+	ctx.Export("albDnsName", service.AlbDnsName)
 
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("vpcId", network.VpcId)
