@@ -242,7 +242,6 @@ func TestCompliantStackPasses(t *testing.T) {
 
 func TestEachViolationFiresExactlyItsRule(t *testing.T) {
 	for _, rule := range All() {
-		rule := rule
 		t.Run(rule.Name, func(t *testing.T) {
 			mutate := violations[rule.Name]
 			if mutate == nil {
