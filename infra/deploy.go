@@ -100,6 +100,39 @@ func Deploy(ctx *pulumi.Context) error {
 	ctx.Export("imageRef", service.ImageRef)
 	ctx.Export("albDnsName", service.AlbDnsName)
 
+	// Monitoring: alarms, their topic and the dashboard for every tier wired
+	// below (a tier left nil gets neither alarms nor a dashboard row).
+	monitoring, err := NewMonitoring(ctx, "monitoring", &MonitoringArgs{
+		Settings:      cfg.Alarms,
+		DashboardName: fmt.Sprintf("%s-%s", cfg.Project, cfg.Stack),
+		Protect:       cfg.Protect,
+		Env:           env,
+		LoadBalancer: &LoadBalancerMonitoring{
+			AlbArnSuffix:         service.AlbArnSuffix,
+			TargetGroupArnSuffix: service.TargetGroupArnSuffix,
+		},
+		Service: &ServiceMonitoring{
+			ClusterName: service.ClusterName,
+			ServiceName: service.ServiceName,
+		},
+		Database: &DatabaseMonitoring{
+			ClusterIdentifier: database.ClusterIdentifier,
+			Serverless:        cfg.Database.Serverless,
+			AutoPause:         cfg.Database.Serverless && cfg.Database.MinCapacity == 0,
+		},
+		Cache: &CacheMonitoring{
+			ReplicationGroupId: cache.ReplicationGroupId,
+			MemberClusters:     cache.MemberClusters,
+			NodeCount:          cfg.Cache.NodeCount,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ctx.Export("alarmTopicArn", monitoring.AlarmTopicArn)
+	ctx.Export("dashboardName", monitoring.DashboardName)
+	ctx.Export("dashboardUrl", monitoring.DashboardUrl)
+
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("vpcId", network.VpcId)
 	ctx.Export("dbClusterIdentifier", database.ClusterIdentifier)
