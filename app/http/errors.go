@@ -45,7 +45,7 @@ type errorBody struct {
 // logged as a warning.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body errorBody
-	status := http.StatusInternalServerError
+	var status int
 	var ae *apiError
 	if errors.As(err, &ae) {
 		status, body.Error.Code, body.Error.Message = ae.status, ae.code, ae.message
@@ -77,5 +77,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	// The status line is sent; a failed body write means the client went
+	// away, and there is no one left to answer.
+	_, _ = w.Write(append(data, '\n'))
 }

@@ -82,7 +82,9 @@ func TestCreateBook(t *testing.T) {
 			t.Fatalf("ETag = %q", et)
 		}
 		var raw map[string]any
-		json.Unmarshal(r.body, &raw)
+		if err := json.Unmarshal(r.body, &raw); err != nil {
+			t.Fatalf("create response is not a JSON object: %v: %s", err, r.body)
+		}
 		for _, k := range []string{"id", "title", "author", "year", "createdAt", "updatedAt", "version", "createdBy", "updatedBy"} {
 			if _, ok := raw[k]; !ok {
 				t.Errorf("response lacks %q: %s", k, r.body)

@@ -66,7 +66,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer testenv.DropDatabase(dbName)
+		defer func() {
+			if err := testenv.DropDatabase(dbName); err != nil {
+				fmt.Fprintln(os.Stderr, "drop test database:", err)
+			}
+		}()
 		ctx := context.Background()
 		testDB, err = postgres.Open(ctx, postgres.Config{URL: url})
 		if err != nil {
@@ -100,7 +104,11 @@ func TestMain(m *testing.M) {
 		}
 		baseURL = "http://" + ln.Addr().String()
 		go func() { serveErr <- srv.Serve(ln) }()
-		defer srv.Shutdown(context.Background())
+		defer func() {
+			if err := srv.Shutdown(context.Background()); err != nil {
+				fmt.Fprintln(os.Stderr, "shutdown test server:", err)
+			}
+		}()
 		return m.Run()
 	}())
 }
@@ -116,8 +124,16 @@ func startServer(t testing.TB, cfg bookshttp.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown test server: %v", err)
+		}
+		if err := <-served; err != nil { // nil after Shutdown
+			t.Errorf("serve: %v", err)
+		}
+	})
 	return "http://" + ln.Addr().String()
 }
 
@@ -137,7 +153,9 @@ func (r *response) errorCode() string {
 	var e struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
-	json.Unmarshal(r.body, &e)
+	if err := json.Unmarshal(r.body, &e); err != nil {
+		return fmt.Sprintf("(not a JSON error body: %v)", err)
+	}
 	return e.Error.Code
 }
 

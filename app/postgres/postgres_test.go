@@ -510,9 +510,13 @@ func TestCachedCredentials(t *testing.T) {
 	t.Run("ExpiresAfterTTL", func(t *testing.T) {
 		src := &fakeSource{creds: postgres.Credentials{Password: "p"}}
 		c := &postgres.CachedCredentials{Source: src, TTL: time.Millisecond}
-		c.Get(ctx)
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(5 * time.Millisecond)
-		c.Get(ctx)
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if src.reads != 2 {
 			t.Fatalf("reads = %d, want 2", src.reads)
 		}
@@ -520,11 +524,15 @@ func TestCachedCredentials(t *testing.T) {
 	t.Run("InvalidateRespectsMinRefresh", func(t *testing.T) {
 		src := &fakeSource{creds: postgres.Credentials{Password: "p"}}
 		c := &postgres.CachedCredentials{Source: src, TTL: time.Hour, MinRefresh: time.Hour}
-		c.Get(ctx)
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if c.Invalidate() {
 			t.Fatal("invalidated a value younger than MinRefresh")
 		}
-		c.Get(ctx)
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if src.reads != 1 {
 			t.Fatalf("reads = %d, want 1", src.reads)
 		}

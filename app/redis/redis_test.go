@@ -133,7 +133,9 @@ func TestCachedBookService(t *testing.T) {
 
 	t.Run("UpdateInvalidates", func(t *testing.T) {
 		_, s, b := setup(t)
-		s.FindBookByID(ctx, b.ID)
+		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "new", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +150,9 @@ func TestCachedBookService(t *testing.T) {
 
 	t.Run("FailedUpdateKeepsEntry", func(t *testing.T) {
 		_, s, b := setup(t)
-		s.FindBookByID(ctx, b.ID)
+		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
 		_, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "new", Author: "a", Year: 2000}, books.Precondition{Versions: []int64{9}}, "")
 		if books.ErrorCode(err) != books.EPRECONDITION {
 			t.Fatalf("update: %v", err)
@@ -160,7 +164,9 @@ func TestCachedBookService(t *testing.T) {
 
 	t.Run("DeleteInvalidates", func(t *testing.T) {
 		_, s, b := setup(t)
-		s.FindBookByID(ctx, b.ID)
+		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.DeleteBook(ctx, b.ID, books.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
@@ -201,8 +207,12 @@ func TestCachedBookService_RedisOutage(t *testing.T) {
 	mem := newMem()
 	s := redis.NewCachedBookService(mem, client(t, srv.URL()), redis.Options{TTL: time.Minute, Timeout: 100 * time.Millisecond, Cooldown: 200 * time.Millisecond, Logger: quiet})
 	b, _ := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
-	s.FindBookByID(ctx, b.ID)
-	s.FindBookByID(ctx, b.ID)
+	if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
 	if hits, _ := s.Stats(); hits != 1 {
 		t.Fatalf("cache not working before the outage: hits = %d", hits)
 	}

@@ -223,7 +223,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown deadline reached; closed remaining connections", "err", err.Error())
 	}
-	<-serveErr
+	if err := <-serveErr; err != nil { // Serve returns nil after Shutdown
+		return err
+	}
 	logger.Info("stopped")
 	return nil
 }
@@ -276,7 +278,9 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
+	// Drain for connection reuse; the status below is the answer, and a
+	// short read of the body changes nothing about it.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
 	}

@@ -66,7 +66,9 @@ func StartScramCluster(t testing.TB) *Cluster {
 		u, _ := user.Lookup(c.asUser)
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		os.Chown(pwfile, uid, gid)
+		if err := os.Chown(pwfile, uid, gid); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c.run(t, "initdb", "-D", data, "--auth=scram-sha-256", "--username=postgres", "--pwfile="+pwfile, "--encoding=UTF8", "--no-sync")
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, dir)

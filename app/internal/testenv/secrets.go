@@ -36,13 +36,18 @@ func (sm *SecretsManager) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var in struct{ SecretId string }
 	body, _ := io.ReadAll(r.Body)
-	json.Unmarshal(body, &in)
+	if err := json.Unmarshal(body, &in); err != nil {
+		http.Error(w, `{"__type":"InvalidRequestException","message":"request is not JSON"}`, http.StatusBadRequest)
+		return
+	}
 	sm.mu.Lock()
 	value := sm.value
 	sm.reads++
 	sm.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	json.NewEncoder(w).Encode(map[string]any{
+	// An encoding error here can only be a failed write to a client that
+	// went away; the stand-in has no one to report it to.
+	_ = json.NewEncoder(w).Encode(map[string]any{
 		"ARN": in.SecretId, "Name": "books-db", "SecretString": value, "VersionId": "v1", "VersionStages": []string{"AWSCURRENT"},
 	})
 }
