@@ -31,21 +31,8 @@ import (
 // applicable (the program creates one of its resource types): delete the
 // entry then — its mutation case below is already written and starts running.
 var notApplicable = map[string]string{
-	// Service component (ECR, ECS, internal ALB) — not in the program yet.
-	"ecr-scan-on-push":               "no ECR repository yet (Service component)",
-	"ecr-immutable-tags":             "no ECR repository yet (Service component)",
-	"ecr-kms-encryption":             "no ECR repository yet (Service component)",
-	"ecs-cluster-container-insights": "no ECS cluster yet (Service component)",
-	"ecs-task-not-privileged":        "no ECS task definition yet (Service component)",
-	"ecs-task-readonly-root":         "no ECS task definition yet (Service component)",
-	"ecs-task-non-root-user":         "no ECS task definition yet (Service component)",
-	"ecs-task-logging":               "no ECS task definition yet (Service component)",
-	"ecs-task-no-env-secrets":        "no ECS task definition yet (Service component)",
-	"ecs-service-no-public-ip":       "no ECS service yet (Service component)",
-	"lb-internal":                    "no load balancer yet (Service ALB, Api NLB)",
-	"alb-drop-invalid-headers":       "no application load balancer yet (Service component)",
-	"lb-deletion-protection":         "no load balancer yet (Service ALB, Api NLB)",
-	// Api component (API Gateway, Cognito, WAF, limits-demo bucket).
+	// Api component (API Gateway, Cognito, WAF, limits-demo bucket): written,
+	// not wired into infra.Deploy yet.
 	"apigw-stage-access-logs":     "no API Gateway stage yet (Api component)",
 	"apigw-stage-xray":            "no API Gateway stage yet (Api component)",
 	"apigw-cache-encrypted":       "no API Gateway method settings yet (Api component)",
@@ -57,8 +44,6 @@ var notApplicable = map[string]string{
 	"s3-public-access-block":      "no S3 bucket yet (Api component's limits demo)",
 	"s3-default-encryption":       "no S3 bucket yet (Api component's limits demo)",
 	"s3-tls-only":                 "no S3 bucket yet (Api component's limits demo)",
-	// Monitoring component.
-	"sns-topic-kms": "no SNS topic yet (Monitoring component)",
 }
 
 // stackRuleTypes are the resource types a stack rule is about (stack rules
