@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cognito"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -64,6 +63,9 @@ type Api struct {
 	// WebAclName and WebAclArn are "" when WAF is off.
 	WebAclName pulumi.StringOutput `pulumi:"webAclName"`
 	WebAclArn  pulumi.StringOutput `pulumi:"webAclArn"`
+	// WebAclMetricName is the web ACL's CloudWatch metric name (the WebACL
+	// dimension of AWS/WAFV2), "" when WAF is off.
+	WebAclMetricName pulumi.StringOutput `pulumi:"webAclMetricName"`
 	// LimitsFunctionName and PayloadBucketName are "" when the demo is off.
 	LimitsFunctionName pulumi.StringOutput `pulumi:"limitsFunctionName"`
 	PayloadBucketName  pulumi.StringOutput `pulumi:"payloadBucketName"`
@@ -275,6 +277,7 @@ func NewApi(ctx *pulumi.Context, name string, args *ApiArgs, opts ...pulumi.Reso
 		"vpcLinkId":          a.VpcLinkId,
 		"webAclName":         a.WebAclName,
 		"webAclArn":          a.WebAclArn,
+		"webAclMetricName":   a.WebAclMetricName,
 		"limitsFunctionName": a.LimitsFunctionName,
 		"payloadBucketName":  a.PayloadBucketName,
 	})
@@ -326,6 +329,7 @@ func (b *apiBuilder) applyDefaults() {
 	b.resources = map[string]*apigateway.Resource{}
 	b.api.WebAclName = pulumi.String("").ToStringOutput()
 	b.api.WebAclArn = pulumi.String("").ToStringOutput()
+	b.api.WebAclMetricName = pulumi.String("").ToStringOutput()
 	b.api.LimitsFunctionName = pulumi.String("").ToStringOutput()
 	b.api.PayloadBucketName = pulumi.String("").ToStringOutput()
 	b.api.CustomDomainUrl = pulumi.String("").ToStringOutput()
@@ -811,14 +815,22 @@ func (b *apiBuilder) deployment() error {
 // stage creates the account's CloudWatch role, the log groups, the stage
 // (access logs, X-Ray, cache cluster) and its method settings.
 func (b *apiBuilder) stage() error {
-	role, err := newServiceRole(b.ctx, b.child("cloudwatch"), "apigateway.amazonaws.com", "", nil, b.api)
+	// The managed AmazonAPIGatewayPushToCloudWatchLogs policy's actions,
+	// scoped to this account's log groups in this region (API Gateway
+	// writes execution and access logs of every API in the region with it).
+	env := b.args.Env
+	logGroups := env.Arn("logs", env.Region, env.Account, "log-group:*")
+	policy, err := NewPolicyDocument(
+		Allow("PushLogs", []string{
+			"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+			"logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents",
+		}, logGroups),
+		Allow("ListLogGroups", []string{"logs:DescribeLogGroups"}, "*"),
+	).JSON()
 	if err != nil {
 		return err
 	}
-	att, err := iam.NewRolePolicyAttachment(b.ctx, b.child("cloudwatch"), &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", b.args.Env.Partition)),
-	}, pulumi.Parent(role))
+	role, err := newServiceRole(b.ctx, b.child("cloudwatch"), "apigateway.amazonaws.com", "", pulumi.String(policy), b.api)
 	if err != nil {
 		return err
 	}
@@ -826,7 +838,7 @@ func (b *apiBuilder) stage() error {
 	// API in the region uses it. Deleting this resource leaves it in place.
 	account, err := apigateway.NewAccount(b.ctx, b.child("account"), &apigateway.AccountArgs{
 		CloudwatchRoleArn: role.Arn,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{att}))
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{role}))
 	if err != nil {
 		return err
 	}

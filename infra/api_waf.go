@@ -64,7 +64,7 @@ func (b *apiBuilder) waf() error {
 		VisibilityConfig: &wafv2.WebAclVisibilityConfigArgs{
 			CloudwatchMetricsEnabled: pulumi.Bool(true),
 			SampledRequestsEnabled:   pulumi.Bool(true),
-			MetricName:               pulumi.String(b.name + "-waf"),
+			MetricName:               pulumi.String(b.wafMetricName()),
 		},
 	}, b.parent)
 	if err != nil {
@@ -78,6 +78,7 @@ func (b *apiBuilder) waf() error {
 	}
 	b.api.WebAclName = acl.Name
 	b.api.WebAclArn = acl.Arn
+	b.api.WebAclMetricName = acl.VisibilityConfig.MetricName()
 	return nil
 }
 
@@ -106,3 +107,6 @@ func (b *apiBuilder) customDomain() error {
 	b.api.CustomDomainUrl = pulumi.Sprintf("https://%s/", domain.DomainName)
 	return nil
 }
+
+// wafMetricName is the web ACL's own metric name.
+func (b *apiBuilder) wafMetricName() string { return b.name + "-waf" }

@@ -100,6 +100,36 @@ func Deploy(ctx *pulumi.Context) error {
 	ctx.Export("imageRef", service.ImageRef)
 	ctx.Export("albDnsName", service.AlbDnsName)
 
+	api, err := NewApi(ctx, "api", &ApiArgs{
+		Settings:           cfg.Api,
+		VpcId:              network.VpcId,
+		PrivateSubnetIds:   network.PrivateSubnetIds,
+		AlbArn:             service.AlbArn,
+		AlbListenerArn:     service.ListenerArn,
+		AlbPort:            HTTPPort,
+		BasicAuthPassword:  cfg.BasicAuthPassword,
+		DeletionProtection: cfg.Protect,
+		Env:                env,
+	})
+	if err != nil {
+		return err
+	}
+	ctx.Export("apiUrl", api.ApiUrl)
+	ctx.Export("restApiId", api.RestApiId)
+	ctx.Export("stageName", api.StageName)
+	ctx.Export("userPoolId", api.UserPoolId)
+	ctx.Export("userPoolClientId", api.UserPoolClientId)
+	ctx.Export("limitsDemoEnabled", pulumi.Bool(cfg.Api.LimitsDemo))
+	if cfg.Api.LimitsDemo {
+		ctx.Export("payloadBucketName", api.PayloadBucketName)
+	}
+	if cfg.Api.Waf {
+		ctx.Export("webAclArn", api.WebAclArn)
+	}
+	if cfg.Api.DomainName != "" {
+		ctx.Export("customDomainUrl", api.CustomDomainUrl)
+	}
+
 	// Monitoring: alarms, their topic and the dashboard for every tier wired
 	// below (a tier left nil gets neither alarms nor a dashboard row).
 	monitoring, err := NewMonitoring(ctx, "monitoring", &MonitoringArgs{
@@ -107,6 +137,14 @@ func Deploy(ctx *pulumi.Context) error {
 		DashboardName: fmt.Sprintf("%s-%s", cfg.Project, cfg.Stack),
 		Protect:       cfg.Protect,
 		Env:           env,
+		Api: &ApiMonitoring{
+			RestApiName:        api.RestApiName,
+			StageName:          api.StageName,
+			Waf:                cfg.Api.Waf,
+			WebAclMetricName:   api.WebAclMetricName,
+			LimitsDemo:         cfg.Api.LimitsDemo,
+			LimitsFunctionName: api.LimitsFunctionName,
+		},
 		LoadBalancer: &LoadBalancerMonitoring{
 			AlbArnSuffix:         service.AlbArnSuffix,
 			TargetGroupArnSuffix: service.TargetGroupArnSuffix,

@@ -38,35 +38,71 @@ const (
 // testAlbArn is the ALB the Api component is given in the direct runs.
 const testAlbArn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/service-alb/0123456789abcdef"
 
-// apiRun is one run of the Api component for a stack file's config: its
-// graph and the component's output values.
+// apiRun is the Api component of one stack: g holds only the resources
+// under the books:infra:Api component of the real program's graph (full is
+// the whole graph), outputs are the component's output values from a direct
+// run of NewApi with the same settings.
 type apiRun struct {
-	g       *harness.Graph
+	g, full *harness.Graph
 	cfg     *infra.Config
 	outputs map[string]string
 }
 
-var apiRuns sync.Map
+var apiOutputs sync.Map
 
-// runApi runs NewApi under mocks with the stack file's books:api settings
-// and literal network/ALB inputs (once per stack).
+// runApi returns the stack's Api resources and outputs.
 func runApi(t *testing.T, stack string) apiRun {
 	t.Helper()
+	full := stackGraph(t, stack)
 	cfg := stackConfig(t, stack)
+	return apiRun{g: apiScope(t, full), full: full, cfg: cfg, outputs: directApiOutputs(t, stack, cfg)}
+}
+
+// apiScope returns the resources descending from the Api component.
+func apiScope(t *testing.T, g *harness.Graph) *harness.Graph {
+	t.Helper()
+	comps := g.ByType("books:infra:Api")
+	if len(comps) != 1 {
+		t.Fatalf("want one books:infra:Api component in the program, got %d", len(comps))
+	}
+	in := map[string]bool{comps[0].URN: true}
+	var within func(r *harness.Resource) bool
+	within = func(r *harness.Resource) bool {
+		if v, ok := in[r.URN]; ok {
+			return v
+		}
+		p := g.ByURN(r.Parent)
+		v := p != nil && within(p)
+		in[r.URN] = v
+		return v
+	}
+	scoped := &harness.Graph{Project: g.Project, Stack: g.Stack}
+	for _, r := range g.Resources {
+		if r.URN != comps[0].URN && within(r) {
+			scoped.Resources = append(scoped.Resources, r)
+		}
+	}
+	return scoped
+}
+
+// directApiOutputs runs NewApi alone under mocks with the stack file's
+// books:api settings and literal inputs, and returns the component's output
+// values (the mocks record inputs, not outputs of components).
+func directApiOutputs(t *testing.T, stack string, cfg *infra.Config) map[string]string {
+	t.Helper()
 	type result struct {
-		r   apiRun
+		out map[string]string
 		err error
 	}
-	v, _ := apiRuns.LoadOrStore(stack, sync.OnceValue(func() result {
-		run := apiRun{cfg: cfg, outputs: map[string]string{}}
+	v, _ := apiOutputs.LoadOrStore(stack, sync.OnceValue(func() result {
+		outputs := map[string]string{}
 		var mu sync.Mutex
-		g, err := harness.RunProgram("books", stack, func(ctx *pulumi.Context) error {
+		_, err := harness.RunProgram("books", stack, func(ctx *pulumi.Context) error {
 			api, err := infra.NewApi(ctx, "api", &infra.ApiArgs{
 				Settings:           cfg.Api,
 				VpcId:              pulumi.String("vpc-0123"),
 				PrivateSubnetIds:   pulumi.ToStringArray([]string{"subnet-private-1", "subnet-private-2"}),
 				AlbArn:             pulumi.String(testAlbArn),
-				AlbListenerArn:     pulumi.String(strings.Replace(testAlbArn, ":loadbalancer/", ":listener/", 1) + "/1"),
 				BasicAuthPassword:  pulumi.ToSecret(pulumi.String(harness.TestSecrets[infra.KeyBasicAuthPassword])).(pulumi.StringOutput),
 				DeletionProtection: cfg.Protect,
 				Env:                infra.Environment{Region: "eu-west-1", Account: harness.Account, Partition: harness.Partition},
@@ -77,28 +113,28 @@ func runApi(t *testing.T, stack string) apiRun {
 			fields := map[string]pulumi.StringOutput{
 				"RestApiName": api.RestApiName, "RestApiId": api.RestApiId, "StageName": api.StageName,
 				"ApiUrl": api.ApiUrl, "UserPoolId": api.UserPoolId, "UserPoolClientId": api.UserPoolClientId,
-				"WebAclName": api.WebAclName, "WebAclArn": api.WebAclArn, "LimitsFunctionName": api.LimitsFunctionName,
-				"PayloadBucketName": api.PayloadBucketName, "NlbArn": api.NlbArn, "VpcLinkId": api.VpcLinkId,
-				"CustomDomainUrl": api.CustomDomainUrl, "UserPoolArn": api.UserPoolArn,
+				"WebAclName": api.WebAclName, "WebAclArn": api.WebAclArn, "WebAclMetricName": api.WebAclMetricName,
+				"LimitsFunctionName": api.LimitsFunctionName, "PayloadBucketName": api.PayloadBucketName,
+				"NlbArn": api.NlbArn, "VpcLinkId": api.VpcLinkId, "CustomDomainUrl": api.CustomDomainUrl,
+				"UserPoolArn": api.UserPoolArn,
 			}
 			for k, o := range fields {
 				o.ApplyT(func(s string) string {
 					mu.Lock()
-					run.outputs[k] = s
+					outputs[k] = s
 					mu.Unlock()
 					return s
 				})
 			}
 			return nil
 		})
-		run.g = g
-		return result{run, err}
+		return result{outputs, err}
 	}))
 	r := v.(func() result)()
 	if r.err != nil {
-		t.Fatalf("stack %s: %v", stack, r.err)
+		t.Fatalf("stack %s: NewApi: %v", stack, r.err)
 	}
-	return r.r
+	return r.out
 }
 
 func forEachApiStack(t *testing.T, f func(t *testing.T, stack string, run apiRun)) {
@@ -469,15 +505,24 @@ func TestApiPrivatePath(t *testing.T) {
 		if !propBool(nlb, "internal") || propString(nlb, "loadBalancerType") != "network" {
 			t.Errorf("NLB internal %v type %q", propBool(nlb, "internal"), propString(nlb, "loadBalancerType"))
 		}
-		if !reflect.DeepEqual(propStrings(nlb, "subnets"), []string{"subnet-private-1", "subnet-private-2"}) {
+		if !reflect.DeepEqual(propStrings(nlb, "subnets"), subnetIDs(t, run.full, "private")) {
 			t.Errorf("NLB subnets %v, want the private ones", propStrings(nlb, "subnets"))
 		}
 		tg := only(t, g, typTG)
 		if propString(tg, "targetType") != "alb" || propString(tg, "protocol") != "TCP" {
 			t.Errorf("target group type %q protocol %q, want alb/TCP", propString(tg, "targetType"), propString(tg, "protocol"))
 		}
+		var alb *harness.Resource
+		for _, r := range run.full.ByType(typLB) {
+			if propString(r, "loadBalancerType") != "network" {
+				alb = r
+			}
+		}
+		if alb == nil {
+			t.Fatal("no ALB in the program")
+		}
 		att := only(t, g, "aws:lb/targetGroupAttachment:TargetGroupAttachment")
-		if propString(att, "targetId") != testAlbArn || propString(att, "targetGroupArn") != tg.Outputs["arn"].StringValue() {
+		if propString(att, "targetId") != alb.Outputs["arn"].StringValue() || propString(att, "targetGroupArn") != tg.Outputs["arn"].StringValue() {
 			t.Errorf("attachment %v does not put the ALB in the target group", att.Inputs)
 		}
 		l := only(t, g, "aws:lb/listener:Listener")
