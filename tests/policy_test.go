@@ -31,19 +31,9 @@ import (
 // applicable (the program creates one of its resource types): delete the
 // entry then — its mutation case below is already written and starts running.
 var notApplicable = map[string]string{
-	// Api component (API Gateway, Cognito, WAF, limits-demo bucket): written,
-	// not wired into infra.Deploy yet.
-	"apigw-stage-access-logs":     "no API Gateway stage yet (Api component)",
-	"apigw-stage-xray":            "no API Gateway stage yet (Api component)",
-	"apigw-cache-encrypted":       "no API Gateway method settings yet (Api component)",
-	"apigw-no-data-trace":         "no API Gateway method settings yet (Api component)",
-	"apigw-write-method-auth":     "no API Gateway method yet (Api component)",
-	"apigw-waf":                   "no API Gateway stage yet (Api component; WAF in prod)",
-	"cognito-password-policy":     "no Cognito user pool yet (Api component)",
-	"cognito-deletion-protection": "no Cognito user pool yet (Api component)",
-	"s3-public-access-block":      "no S3 bucket yet (Api component's limits demo)",
-	"s3-default-encryption":       "no S3 bucket yet (Api component's limits demo)",
-	"s3-tls-only":                 "no S3 bucket yet (Api component's limits demo)",
+	// Empty since the Api component was wired into infra.Deploy: every rule
+	// applies to a resource the program creates. Add "rule": "reason" only
+	// for a new rule whose resource type the program does not create yet.
 }
 
 // stackRuleTypes are the resource types a stack rule is about (stack rules
