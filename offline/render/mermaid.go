@@ -174,14 +174,21 @@ func Mermaid(p *Preview) string {
 	return b.String()
 }
 
-// countList is "A, B ×2, C" from a list with repeats, sorted.
+// countList is "B ×3, A ×2, C, …": the most frequent names first (ties by
+// name), at most four, from a list with repeats.
 func countList(names []string) string {
 	counts := map[string]int{}
 	for _, n := range names {
 		counts[n]++
 	}
+	keys := sortedKeys(counts)
+	sort.SliceStable(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] })
 	var parts []string
-	for _, n := range sortedKeys(counts) {
+	for i, n := range keys {
+		if i == 4 {
+			parts = append(parts, "…")
+			break
+		}
 		if counts[n] > 1 {
 			parts = append(parts, fmt.Sprintf("%s ×%d", n, counts[n]))
 		} else {
