@@ -457,9 +457,11 @@ func (m mutation) run(t *testing.T, stack string) int {
 }
 
 func (m mutation) name() string {
+	// aws:lb/loadBalancer:LoadBalancer → lb.loadBalancer (module and type,
+	// so aws:lb and aws:alb cases get distinct names)
 	short := m.typ
-	if i := strings.LastIndex(short, ":"); i >= 0 {
-		short = short[i+1:]
+	if parts := strings.Split(short, ":"); len(parts) == 3 {
+		short = strings.ReplaceAll(parts[1], "/", ".")
 	}
 	return m.rule + "/" + short + "/" + m.what
 }
