@@ -157,6 +157,7 @@ func Deploy(ctx *pulumi.Context) error {
 			ClusterIdentifier: database.ClusterIdentifier,
 			Serverless:        cfg.Database.Serverless,
 			AutoPause:         cfg.Database.Serverless && cfg.Database.MinCapacity == 0,
+			Readers:           cfg.Database.Readers,
 		},
 		Cache: &CacheMonitoring{
 			ReplicationGroupId: cache.ReplicationGroupId,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
@@ -69,6 +70,17 @@ type DatabaseMonitoring struct {
 	// AutoPause (Serverless v2 with minimum capacity 0): a paused cluster
 	// publishes no metrics, so missing data is treated as fine.
 	AutoPause bool
+	// Readers is the number of reader instances; with any, the READER role
+	// gets its own alarms besides the WRITER's.
+	Readers int
+}
+
+// Roles are the instance roles (the Role dimension) the cluster has.
+func (d *DatabaseMonitoring) Roles() []string {
+	if d.Readers > 0 {
+		return []string{"WRITER", "READER"}
+	}
+	return []string{"WRITER"}
 }
 
 // CacheMonitoring identifies the ElastiCache nodes. Valkey/Redis OSS metrics
@@ -291,30 +303,36 @@ func AlarmSpecs(args *MonitoringArgs) []AlarmSpec {
 		)
 	}
 	if db := args.Database; db != nil {
-		dims := pulumi.StringMap{"DBClusterIdentifier": db.ClusterIdentifier}
 		missing := missingKeep
 		if db.AutoPause {
 			missing = missingNotBreaching
 		}
-		out = append(out,
-			AlarmSpec{Suffix: "db-cpu", Description: "Aurora CPU utilization (busiest instance) above books:alarms.cpuPercent",
-				Namespace: "AWS/RDS", MetricName: "CPUUtilization", Statistic: "Maximum",
-				Comparison: "GreaterThanThreshold", Threshold: float64(s.CpuPercent),
-				TreatMissingData: missing, Dimensions: dims},
-			AlarmSpec{Suffix: "db-connections", Description: "Aurora connections above books:alarms.dbConnections",
-				Namespace: "AWS/RDS", MetricName: "DatabaseConnections", Statistic: "Maximum",
-				Comparison: "GreaterThanThreshold", Threshold: float64(s.DbConnections),
-				TreatMissingData: missing, Dimensions: dims},
-			AlarmSpec{Suffix: "db-freeable-memory", Description: "Aurora freeable memory (bytes) below books:alarms.dbFreeableMiB",
-				Namespace: "AWS/RDS", MetricName: "FreeableMemory", Statistic: "Minimum",
-				Comparison: "LessThanThreshold", Threshold: float64(s.DbFreeableMiB) * 1024 * 1024,
-				TreatMissingData: missing, Dimensions: dims},
-		)
-		if db.Serverless {
-			out = append(out, AlarmSpec{Suffix: "db-acu", Description: "Aurora Serverless v2 capacity use (% of max ACU) above books:alarms.acuPercent",
-				Namespace: "AWS/RDS", MetricName: "ACUUtilization", Statistic: "Maximum",
-				Comparison: "GreaterThanThreshold", Threshold: float64(s.AcuPercent),
-				TreatMissingData: missing, Dimensions: dims})
+		// AWS advises alarming on the WRITER and READER role metrics
+		// (DBClusterIdentifier + Role) rather than on instances, whose roles
+		// change on failover.
+		for _, role := range db.Roles() {
+			dims := pulumi.StringMap{"DBClusterIdentifier": db.ClusterIdentifier, "Role": pulumi.String(role)}
+			r := "db-" + strings.ToLower(role)
+			out = append(out,
+				AlarmSpec{Suffix: r + "-cpu", Description: "Aurora " + role + " CPU utilization above books:alarms.cpuPercent",
+					Namespace: "AWS/RDS", MetricName: "CPUUtilization", Statistic: "Maximum",
+					Comparison: "GreaterThanThreshold", Threshold: float64(s.CpuPercent),
+					TreatMissingData: missing, Dimensions: dims},
+				AlarmSpec{Suffix: r + "-connections", Description: "Aurora " + role + " connections above books:alarms.dbConnections",
+					Namespace: "AWS/RDS", MetricName: "DatabaseConnections", Statistic: "Maximum",
+					Comparison: "GreaterThanThreshold", Threshold: float64(s.DbConnections),
+					TreatMissingData: missing, Dimensions: dims},
+				AlarmSpec{Suffix: r + "-freeable-memory", Description: "Aurora " + role + " freeable memory (bytes) below books:alarms.dbFreeableMiB",
+					Namespace: "AWS/RDS", MetricName: "FreeableMemory", Statistic: "Minimum",
+					Comparison: "LessThanThreshold", Threshold: float64(s.DbFreeableMiB) * 1024 * 1024,
+					TreatMissingData: missing, Dimensions: dims},
+			)
+			if db.Serverless {
+				out = append(out, AlarmSpec{Suffix: r + "-acu", Description: "Aurora Serverless v2 " + role + " capacity use (% of max ACU) above books:alarms.acuPercent",
+					Namespace: "AWS/RDS", MetricName: "ACUUtilization", Statistic: "Maximum",
+					Comparison: "GreaterThanThreshold", Threshold: float64(s.AcuPercent),
+					TreatMissingData: missing, Dimensions: dims})
+			}
 		}
 	}
 	if c := args.Cache; c != nil {
@@ -562,16 +580,24 @@ func BuildDashboard(args *MonitoringArgs, d DashboardIds) Dashboard {
 			graph("Service memory (%)", metric("AWS/ECS", "MemoryUtilization", "Average", svc...), metric("AWS/ECS", "MemoryUtilization", "Maximum", svc...)))
 	}
 	if args.Database != nil {
-		db := [2]string{"DBClusterIdentifier", d.DbCluster}
+		perRole := func(name, stat string) []Metric {
+			var ms []Metric
+			for _, role := range args.Database.Roles() {
+				m := metric("AWS/RDS", name, stat, [2]string{"DBClusterIdentifier", d.DbCluster}, [2]string{"Role", role})
+				m.Options.Label = role
+				ms = append(ms, m)
+			}
+			return ms
+		}
 		graphs := []WidgetProperties{
-			graph("Aurora CPU (%)", metric("AWS/RDS", "CPUUtilization", "Maximum", db)),
-			graph("Aurora connections", metric("AWS/RDS", "DatabaseConnections", "Maximum", db)),
-			graph("Aurora freeable memory (bytes)", metric("AWS/RDS", "FreeableMemory", "Minimum", db)),
+			graph("Aurora CPU (%)", perRole("CPUUtilization", "Maximum")...),
+			graph("Aurora connections", perRole("DatabaseConnections", "Maximum")...),
+			graph("Aurora freeable memory (bytes)", perRole("FreeableMemory", "Minimum")...),
 		}
 		if args.Database.Serverless {
-			graphs = append(graphs, graph("Aurora Serverless v2 capacity",
-				metric("AWS/RDS", "ServerlessDatabaseCapacity", "Maximum", db),
-				metric("AWS/RDS", "ACUUtilization", "Maximum", db)))
+			graphs = append(graphs,
+				graph("Aurora Serverless v2 capacity (ACU)", perRole("ServerlessDatabaseCapacity", "Maximum")...),
+				graph("Aurora Serverless v2 capacity use (% of max)", perRole("ACUUtilization", "Maximum")...))
 		}
 		row("Database", graphs...)
 	}

@@ -141,6 +141,11 @@ func resolveDimension(g *harness.Graph, region, dim, v string) string {
 		if v == "ALL" {
 			return "all rules"
 		}
+	case "Role":
+		instances := len(g.ByType("aws:rds/clusterInstance:ClusterInstance"))
+		if v == "WRITER" && instances >= 1 || v == "READER" && instances >= 2 {
+			return "Aurora " + v + " role"
+		}
 	}
 	return ""
 }
@@ -340,6 +345,13 @@ func TestMonitoringConditionalAlarmsFollowTheirFeature(t *testing.T) {
 				t.Errorf("%s on=%v but %s %s alarm present=%v", c.feature, c.on, c.namespace, c.mt, got)
 			}
 		}
+		readers := len(g.ByType("aws:rds/clusterInstance:ClusterInstance")) > 1
+		readerAlarms := slices.ContainsFunc(monChildren(t, g, typeAlarm), func(r *harness.Resource) bool {
+			return alarmDimensions(r)["Role"] == "READER"
+		})
+		if readerAlarms != readers {
+			t.Errorf("cluster has readers=%v but READER-role alarms present=%v", readers, readerAlarms)
+		}
 	})
 	t.Run("provisioned Aurora has no ACU alarm", func(t *testing.T) {
 		g, err := harness.Run("prod", harness.WithConfig(func(c *harness.StackConfig) {
@@ -467,7 +479,7 @@ var monitoringLiterals = map[string]string{
 var monitoringCacheNodes = []string{"books-cache-001", "books-cache-002"}
 
 // runMonitoringDirect runs NewMonitoring alone with literal inputs.
-func runMonitoringDirect(t *testing.T, serverless, waf, demo bool) *harness.Graph {
+func runMonitoringDirect(t *testing.T, serverless, waf, demo bool, readers int) *harness.Graph {
 	t.Helper()
 	l := monitoringLiterals
 	program := func(ctx *pulumi.Context) error {
@@ -482,7 +494,7 @@ func runMonitoringDirect(t *testing.T, serverless, waf, demo bool) *harness.Grap
 			},
 			LoadBalancer: &infra.LoadBalancerMonitoring{AlbArnSuffix: pulumi.String(l["LoadBalancer"]), TargetGroupArnSuffix: pulumi.String(l["TargetGroup"])},
 			Service:      &infra.ServiceMonitoring{ClusterName: pulumi.String(l["ClusterName"]), ServiceName: pulumi.String(l["ServiceName"])},
-			Database:     &infra.DatabaseMonitoring{ClusterIdentifier: pulumi.String(l["DBClusterIdentifier"]), Serverless: serverless},
+			Database:     &infra.DatabaseMonitoring{ClusterIdentifier: pulumi.String(l["DBClusterIdentifier"]), Serverless: serverless, Readers: readers},
 			Cache: &infra.CacheMonitoring{ReplicationGroupId: pulumi.String("books-cache"),
 				MemberClusters: pulumi.ToStringArray(monitoringCacheNodes), NodeCount: len(monitoringCacheNodes)},
 		})
@@ -498,17 +510,25 @@ func runMonitoringDirect(t *testing.T, serverless, waf, demo bool) *harness.Grap
 func TestMonitoringComponentDirect(t *testing.T) {
 	for _, c := range []struct {
 		serverless, waf, demo bool
-	}{{true, true, true}, {false, false, false}, {true, false, true}, {false, true, false}} {
-		t.Run(fmt.Sprintf("serverless=%v,waf=%v,demo=%v", c.serverless, c.waf, c.demo), func(t *testing.T) {
-			g := runMonitoringDirect(t, c.serverless, c.waf, c.demo)
+		readers               int
+	}{{true, true, true, 1}, {false, false, false, 0}, {true, false, true, 0}, {false, true, false, 2}} {
+		t.Run(fmt.Sprintf("serverless=%v,waf=%v,demo=%v,readers=%d", c.serverless, c.waf, c.demo, c.readers), func(t *testing.T) {
+			g := runMonitoringDirect(t, c.serverless, c.waf, c.demo, c.readers)
+			roles := []string{"writer"}
+			if c.readers > 0 {
+				roles = append(roles, "reader")
+			}
 			alarms := monChildren(t, g, typeAlarm)
 			var names []string
 			for _, a := range alarms {
 				names = append(names, alarmSuffix(a))
 				for k, v := range alarmDimensions(a) {
 					want, known := monitoringLiterals[k]
-					if k == "CacheClusterId" {
+					switch k {
+					case "CacheClusterId":
 						known, want = slices.Contains(monitoringCacheNodes, v), v
+					case "Role":
+						known, want = slices.Contains(roles, strings.ToLower(v)), v
 					}
 					if !known || v != want {
 						t.Errorf("%s: dimension %s=%q is not the identifier passed in", a.Name, k, v)
@@ -516,13 +536,15 @@ func TestMonitoringComponentDirect(t *testing.T) {
 				}
 			}
 			sort.Strings(names)
-			want := []string{"api-5xx", "api-latency-p99", "service-cpu", "service-memory", "target-5xx", "target-p99", "unhealthy-hosts",
-				"db-connections", "db-cpu", "db-freeable-memory"}
+			want := []string{"api-5xx", "api-latency-p99", "service-cpu", "service-memory", "target-5xx", "target-p99", "unhealthy-hosts"}
+			for _, r := range roles {
+				want = append(want, "db-"+r+"-connections", "db-"+r+"-cpu", "db-"+r+"-freeable-memory")
+				if c.serverless {
+					want = append(want, "db-"+r+"-acu")
+				}
+			}
 			for _, n := range []string{"1", "2"} {
 				want = append(want, "cache-"+n+"-engine-cpu", "cache-"+n+"-evictions", "cache-"+n+"-memory")
-			}
-			if c.serverless {
-				want = append(want, "db-acu")
 			}
 			if c.waf {
 				want = append(want, "waf-blocked")
@@ -547,6 +569,11 @@ func TestMonitoringComponentDirect(t *testing.T) {
 				on := !(k == "WebACL" && !c.waf) && !(k == "FunctionName" && !c.demo) && !((k == "Region" || k == "Rule") && !c.waf)
 				if seen[k+"="+v] != on {
 					t.Errorf("dashboard shows %s=%s: %v, want %v", k, v, seen[k+"="+v], on)
+				}
+			}
+			for _, r := range roles {
+				if !seen["Role="+strings.ToUpper(r)] {
+					t.Errorf("dashboard lacks the Aurora %s role", r)
 				}
 			}
 			for _, n := range monitoringCacheNodes {
