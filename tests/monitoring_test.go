@@ -592,3 +592,52 @@ func TestMonitoringDashboardURL(t *testing.T) {
 		t.Errorf("DashboardURL = %q, want %q", got, want)
 	}
 }
+
+func TestMonitoringEmailSubscriptionsFollowConfig(t *testing.T) {
+	want := map[string][]string{"dev": nil, "prod": {"oncall@example.com"}}
+	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
+		topic := monOnly(t, g, typeTopic)
+		var got []string
+		for _, s := range monChildren(t, g, "aws:sns/topicSubscription:TopicSubscription") {
+			if monString(s, "protocol") != "email" || monString(s, "topic") != monString(topic, "arn") {
+				t.Errorf("%s: protocol=%q topic=%q", s.Name, monString(s, "protocol"), monString(s, "topic"))
+			}
+			got = append(got, monString(s, "endpoint"))
+		}
+		if w, ok := want[stack]; ok && !slices.Equal(got, w) {
+			t.Errorf("e-mail subscribers = %v, want %v (books:alarms.emails)", got, w)
+		}
+	})
+}
+
+// Thresholds come from books:alarms in the metric's own unit: the ALB
+// reports TargetResponseTime in seconds, RDS FreeableMemory in bytes.
+func TestMonitoringThresholdsUseTheMetricsUnits(t *testing.T) {
+	a := infra.DefaultConfig().Alarms
+	g := runMonitoringDirect(t, true, true, true, 0)
+	want := map[string]float64{
+		"target-p99":                float64(a.TargetP99Ms) / 1000,
+		"api-latency-p99":           float64(a.ApiLatencyP99Ms),
+		"db-writer-freeable-memory": float64(a.DbFreeableMiB) * 1024 * 1024,
+		"db-writer-acu":             float64(a.AcuPercent),
+		"cache-1-memory":            float64(a.CacheMemPercent),
+		"waf-blocked":               float64(a.WafBlockedCount),
+	}
+	for _, r := range monChildren(t, g, typeAlarm) {
+		if p := monValue(r, "period").NumberValue(); p != float64(a.PeriodSeconds) {
+			t.Errorf("%s period = %v, want books:alarms.periodSeconds %d", r.Name, p, a.PeriodSeconds)
+		}
+		if e := monValue(r, "evaluationPeriods").NumberValue(); e != float64(a.EvaluationPeriods) {
+			t.Errorf("%s evaluationPeriods = %v, want %d", r.Name, e, a.EvaluationPeriods)
+		}
+		if w, ok := want[alarmSuffix(r)]; ok {
+			if got := monValue(r, "threshold").NumberValue(); got != w {
+				t.Errorf("%s threshold = %v, want %v", r.Name, got, w)
+			}
+			delete(want, alarmSuffix(r))
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("alarms missing: %v", want)
+	}
+}
