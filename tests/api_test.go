@@ -619,6 +619,11 @@ func TestApiLimitsDemoOnlyWhenEnabled(t *testing.T) {
 		if time == nil || propString(time, "type") != "AWS_PROXY" || propString(time, "uri") != fn.Outputs["invokeArn"].StringValue() {
 			t.Errorf("GET /limits/time/exceed does not invoke the Lambda")
 		}
+		perm := only(t, g, "aws:lambda/permission:Permission")
+		wantSrc := only(t, g, typRestApi).Outputs["executionArn"].StringValue() + "/*/GET/limits/time/exceed"
+		if propString(perm, "principal") != "apigateway.amazonaws.com" || propString(perm, "sourceArn") != wantSrc || propString(perm, "function") != fn.Outputs["name"].StringValue() {
+			t.Errorf("Lambda permission %v, want API Gateway from %s only", perm.Inputs, wantSrc)
+		}
 		put := integs["PUT /limits/payload/{key}"]
 		bucketName := bucket.Outputs["bucket"].StringValue()
 		if put == nil || propString(put, "type") != "AWS" || !strings.HasSuffix(propString(put, "uri"), ":s3:path/"+bucketName+"/{key}") || propString(put, "integrationHttpMethod") != "PUT" {
@@ -745,5 +750,55 @@ func TestApiGatewayResponsesAreJSON(t *testing.T) {
 				t.Errorf("%s: status %q, want %s", typ, got[typ], status)
 			}
 		}
+	})
+}
+
+func TestApiCustomDomainOnlyWhenConfigured(t *testing.T) {
+	run := func(domain string) *harness.Graph {
+		cfg := infra.DefaultConfig().Api
+		cfg.DomainName, cfg.CertificateArn = domain, "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+		g, err := harness.RunProgram("books", "domain", func(ctx *pulumi.Context) error {
+			_, err := infra.NewApi(ctx, "api", &infra.ApiArgs{
+				Settings:          cfg,
+				VpcId:             pulumi.String("vpc-0123"),
+				PrivateSubnetIds:  pulumi.ToStringArray([]string{"subnet-private-1"}),
+				AlbArn:            pulumi.String(testAlbArn),
+				BasicAuthPassword: pulumi.ToSecret(pulumi.String("x")).(pulumi.StringOutput),
+				Env:               infra.Environment{Region: "eu-west-1", Account: harness.Account, Partition: harness.Partition},
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if n := len(run("").ByType("aws:apigateway/domainName:DomainName")); n != 0 {
+		t.Errorf("no domain configured but %d custom domains", n)
+	}
+	g := run("books.example.com")
+	d := only(t, g, "aws:apigateway/domainName:DomainName")
+	if propString(d, "domainName") != "books.example.com" || propString(d, "regionalCertificateArn") == "" || propString(d, "endpointConfiguration", "types") != "REGIONAL" {
+		t.Errorf("custom domain %v", d.Inputs)
+	}
+	m := only(t, g, "aws:apigateway/basePathMapping:BasePathMapping")
+	if propString(m, "restApi") != only(t, g, typRestApi).ID || propString(m, "stageName") != "v1" {
+		t.Errorf("base path mapping %v", m.Inputs)
+	}
+}
+
+func TestApiExecutionLogGroupHasRetention(t *testing.T) {
+	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
+		rest := only(t, run.g, typRestApi)
+		want := "API-Gateway-Execution-Logs_" + rest.ID + "/" + run.cfg.Api.StageName
+		for _, lg := range run.g.ByType("aws:cloudwatch/logGroup:LogGroup") {
+			if propString(lg, "name") == want {
+				if d, _ := propNumber(lg, "retentionInDays"); int(d) != run.cfg.Api.LogRetentionDays {
+					t.Errorf("execution log retention %v", d)
+				}
+				return
+			}
+		}
+		t.Errorf("no log group %s: API Gateway would create it without retention", want)
 	})
 }
