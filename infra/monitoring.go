@@ -115,18 +115,18 @@ const (
 	missingKeep         = "missing"
 )
 
-// AlarmSpec is one metric alarm, in plain values: what NewMonitoring
-// registers and what the tests read back.
+// AlarmSpec is one metric alarm; AlarmSpecs lists every alarm in one place
+// so the set can be reviewed against AWS's metric documentation.
 type AlarmSpec struct {
 	// Suffix makes the logical name: <component>-<Suffix>.
-	Suffix, Description                 string
-	Namespace, MetricName               string
-	Statistic, ExtendedStatistic        string
-	Comparison                          string
-	Threshold                           float64
-	TreatMissingData                    string
-	Dimensions                          pulumi.StringMap
-	EvaluateLowSampleCountPercentileOff bool
+	Suffix, Description          string
+	Namespace, MetricName        string
+	Statistic, ExtendedStatistic string
+	Comparison                   string
+	Threshold                    float64
+	TreatMissingData             string
+	Dimensions                   pulumi.StringMap
+	IgnoreLowSamplePercentile    bool
 }
 
 // NewMonitoring creates the KMS key and SNS topic, the e-mail subscriptions,
@@ -256,7 +256,7 @@ func AlarmSpecs(args *MonitoringArgs) []AlarmSpec {
 			AlarmSpec{Suffix: "api-latency-p99", Description: "API Gateway p99 latency (ms) above books:alarms.apiLatencyP99Ms",
 				Namespace: "AWS/ApiGateway", MetricName: "Latency", ExtendedStatistic: "p99",
 				Comparison: "GreaterThanThreshold", Threshold: float64(s.ApiLatencyP99Ms),
-				TreatMissingData: missingNotBreaching, Dimensions: dims, EvaluateLowSampleCountPercentileOff: true},
+				TreatMissingData: missingNotBreaching, Dimensions: dims, IgnoreLowSamplePercentile: true},
 		)
 		if a.Waf {
 			out = append(out, AlarmSpec{Suffix: "waf-blocked", Description: "WAF blocked-request surge above books:alarms.wafBlockedCount",
@@ -286,7 +286,7 @@ func AlarmSpecs(args *MonitoringArgs) []AlarmSpec {
 			AlarmSpec{Suffix: "target-p99", Description: "Target p99 response time (s) above books:alarms.targetP99Ms",
 				Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", ExtendedStatistic: "p99",
 				Comparison: "GreaterThanThreshold", Threshold: float64(s.TargetP99Ms) / 1000,
-				TreatMissingData: missingNotBreaching, Dimensions: dims, EvaluateLowSampleCountPercentileOff: true},
+				TreatMissingData: missingNotBreaching, Dimensions: dims, IgnoreLowSamplePercentile: true},
 		)
 	}
 	if svc := args.Service; svc != nil {
@@ -379,7 +379,7 @@ func newAlarm(ctx *pulumi.Context, name string, spec AlarmSpec, s AlarmsConfig, 
 	} else {
 		a.Statistic = pulumi.String(spec.Statistic)
 	}
-	if spec.EvaluateLowSampleCountPercentileOff {
+	if spec.IgnoreLowSamplePercentile {
 		// A percentile over a handful of requests is noise: keep the state.
 		a.EvaluateLowSampleCountPercentiles = pulumi.String("ignore")
 	}
@@ -464,55 +464,52 @@ type DashboardIds struct {
 }
 
 // dashboardBody resolves the tiers' identifiers and renders the dashboard:
-// a Markdown header and a row of graphs per tier.
+// a Markdown header and a row of graphs per tier. Identifiers of absent
+// tiers resolve to "" and are never graphed.
 func dashboardBody(args *MonitoringArgs) pulumi.StringOutput {
-	str := func(in pulumi.StringInput) pulumi.StringOutput {
-		if in == nil {
-			return pulumi.String("").ToStringOutput()
+	empty := pulumi.String("")
+	pick := func(on bool, in pulumi.StringInput) pulumi.StringInput {
+		if !on || in == nil {
+			return empty
 		}
-		return in.ToStringOutput()
+		return in
 	}
-	var ids struct{ api, stage, waf, fn, lb, tg, cluster, svc, db, rg pulumi.StringOutput }
-	nodes := pulumi.StringArray{}.ToStringArrayOutput()
-	for _, p := range []*pulumi.StringOutput{&ids.api, &ids.stage, &ids.waf, &ids.fn, &ids.lb, &ids.tg, &ids.cluster, &ids.svc, &ids.db, &ids.rg} {
-		*p = str(nil)
+	a, lb, svc, db, c := args.Api, args.LoadBalancer, args.Service, args.Database, args.Cache
+	if a == nil {
+		a = &ApiMonitoring{}
 	}
-	if a := args.Api; a != nil {
-		ids.api, ids.stage = str(a.RestApiName), str(a.StageName)
-		if a.Waf {
-			ids.waf = str(a.WebAclMetricName)
+	if lb == nil {
+		lb = &LoadBalancerMonitoring{}
+	}
+	if svc == nil {
+		svc = &ServiceMonitoring{}
+	}
+	if db == nil {
+		db = &DatabaseMonitoring{}
+	}
+	var nodes pulumi.StringArrayInput = pulumi.StringArray{}
+	rg := pulumi.StringInput(empty)
+	if c != nil {
+		nodes, rg = c.MemberClusters, pick(true, c.ReplicationGroupId)
+	}
+	return pulumi.All(
+		pick(true, a.RestApiName), pick(true, a.StageName), pick(a.Waf, a.WebAclMetricName), pick(a.LimitsDemo, a.LimitsFunctionName),
+		pick(true, lb.AlbArnSuffix), pick(true, lb.TargetGroupArnSuffix),
+		pick(true, svc.ClusterName), pick(true, svc.ServiceName),
+		pick(true, db.ClusterIdentifier), rg, nodes,
+	).ApplyT(func(v []any) (string, error) {
+		d := DashboardIds{
+			ApiName: v[0].(string), Stage: v[1].(string), WebAcl: v[2].(string), Function: v[3].(string),
+			LoadBalancer: v[4].(string), TargetGroup: v[5].(string),
+			Cluster: v[6].(string), Service: v[7].(string),
+			DbCluster: v[8].(string), ReplicationGroup: v[9].(string), CacheNodes: v[10].([]string),
 		}
-		if a.LimitsDemo {
-			ids.fn = str(a.LimitsFunctionName)
+		b, err := json.Marshal(BuildDashboard(args, d))
+		if err != nil {
+			return "", fmt.Errorf("marshal dashboard: %w", err)
 		}
-	}
-	if lb := args.LoadBalancer; lb != nil {
-		ids.lb, ids.tg = str(lb.AlbArnSuffix), str(lb.TargetGroupArnSuffix)
-	}
-	if svc := args.Service; svc != nil {
-		ids.cluster, ids.svc = str(svc.ClusterName), str(svc.ServiceName)
-	}
-	if db := args.Database; db != nil {
-		ids.db = str(db.ClusterIdentifier)
-	}
-	if c := args.Cache; c != nil {
-		ids.rg = str(c.ReplicationGroupId)
-		nodes = c.MemberClusters.ToStringArrayOutput()
-	}
-	return pulumi.All(ids.api, ids.stage, ids.waf, ids.fn, ids.lb, ids.tg, ids.cluster, ids.svc, ids.db, ids.rg, nodes).ApplyT(
-		func(v []any) (string, error) {
-			d := DashboardIds{
-				ApiName: v[0].(string), Stage: v[1].(string), WebAcl: v[2].(string), Function: v[3].(string),
-				LoadBalancer: v[4].(string), TargetGroup: v[5].(string),
-				Cluster: v[6].(string), Service: v[7].(string),
-				DbCluster: v[8].(string), ReplicationGroup: v[9].(string), CacheNodes: v[10].([]string),
-			}
-			b, err := json.Marshal(BuildDashboard(args, d))
-			if err != nil {
-				return "", fmt.Errorf("marshal dashboard: %w", err)
-			}
-			return string(b), nil
-		}).(pulumi.StringOutput)
+		return string(b), nil
+	}).(pulumi.StringOutput)
 }
 
 // BuildDashboard lays out one row per configured tier.
