@@ -525,6 +525,20 @@ func TestApiPrivatePath(t *testing.T) {
 		if propString(att, "targetId") != alb.Outputs["arn"].StringValue() || propString(att, "targetGroupArn") != tg.Outputs["arn"].StringValue() {
 			t.Errorf("attachment %v does not put the ALB in the target group", att.Inputs)
 		}
+		if port, _ := propNumber(tg, "port"); int(port) != infra.HTTPPort {
+			t.Errorf("target group port %v, want the ALB listener's %d", port, infra.HTTPPort)
+		}
+		// AWS refuses an alb target before the ALB listens on the port: the
+		// attachment must wait for the service's listener.
+		waits := false
+		for _, dep := range att.PropertyDependencies["targetId"] {
+			if r := run.full.ByURN(dep); r != nil && r.Type == "aws:lb/listener:Listener" && r.Parent != "" && !strings.Contains(r.Parent, "books:infra:Api") {
+				waits = true
+			}
+		}
+		if !waits {
+			t.Errorf("attachment targetId depends on %v, not on the ALB's listener", att.PropertyDependencies["targetId"])
+		}
 		l := only(t, g, "aws:lb/listener:Listener")
 		if propString(l, "loadBalancerArn") != nlb.Outputs["arn"].StringValue() || propString(l, "protocol") != "TCP" {
 			t.Errorf("listener %v", l.Inputs)
