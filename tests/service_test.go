@@ -56,7 +56,7 @@ type containerDefinition struct {
 
 func svcContainers(t *testing.T, g *harness.Graph) []containerDefinition {
 	t.Helper()
-	td := only(t, g, "aws:ecs/taskDefinition:TaskDefinition")
+	td := svcFind(t, g, "aws:ecs/taskDefinition:TaskDefinition", "service")
 	var defs []containerDefinition
 	if err := json.Unmarshal([]byte(propString(td, "containerDefinitions")), &defs); err != nil {
 		t.Fatalf("containerDefinitions is not JSON: %v", err)
@@ -105,7 +105,7 @@ var (
 func TestServiceContainerDefinition(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		c := svcContainers(t, g)[0]
-		image := only(t, g, "docker:index/image:Image")
+		image := svcFind(t, g, "docker:index/image:Image", "service")
 		if !digestRef.MatchString(c.Image) || c.Image != svcOut(image, "repoDigest") {
 			t.Errorf("image = %q, want the pushed image's repoDigest %q (by digest, not tag)", c.Image, svcOut(image, "repoDigest"))
 		}
@@ -155,6 +155,11 @@ func TestServiceEnvironmentHasNoSecrets(t *testing.T) {
 					t.Errorf("environment variable %s holds the value of %s", kv.Name, key)
 				}
 			}
+			// The one reference in plain environment is the database's
+			// rotating secret, which the app reads itself.
+			if secretsManager.MatchString(kv.Value) && kv.Name != "DB_SECRET_ARN" {
+				t.Errorf("environment variable %s names a secret (%s): pass it through secrets:", kv.Name, kv.Value)
+			}
 			if strings.Contains(kv.Value, "://") && strings.Contains(kv.Value, "@") {
 				t.Errorf("environment variable %s holds a URL with credentials", kv.Name)
 			}
@@ -200,7 +205,7 @@ func TestServiceEnvironmentHasNoSecrets(t *testing.T) {
 		if !v.IsSecret() || v.SecretValue().Element.StringValue() != harness.TestSecrets[infra.KeyBasicAuthPassword] {
 			t.Errorf("Basic-auth secret version is not the secret books:basicAuthPassword (secret=%v)", v.IsSecret())
 		}
-		if p := findPlain(only(t, g, "aws:ecs/taskDefinition:TaskDefinition").Inputs, harness.TestSecrets[infra.KeyBasicAuthPassword]); p != "" {
+		if p := findPlain(svcFind(t, g, "aws:ecs/taskDefinition:TaskDefinition", "service").Inputs, harness.TestSecrets[infra.KeyBasicAuthPassword]); p != "" {
 			t.Errorf("the task definition holds the Basic-auth password at %s", p)
 		}
 	})
@@ -243,7 +248,7 @@ func svcSorted(s ...string) []string { sort.Strings(s); return s }
 func TestServiceRolesAreLeastPrivilege(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		secrets := svcSecretArns(t, g)
-		repo := only(t, g, "aws:ecr/repository:Repository")
+		repo := svcFind(t, g, "aws:ecr/repository:Repository", "service")
 		logGroup := svcFind(t, g, "aws:cloudwatch/logGroup:LogGroup", "service")
 		want := map[string]map[string][]string{
 			"service-execution": {
@@ -278,7 +283,7 @@ func TestServiceRolesAreLeastPrivilege(t *testing.T) {
 				t.Errorf("%s is not assumed by ECS tasks", role)
 			}
 		}
-		td := only(t, g, "aws:ecs/taskDefinition:TaskDefinition")
+		td := svcFind(t, g, "aws:ecs/taskDefinition:TaskDefinition", "service")
 		if propString(td, "executionRoleArn") != svcOut(svcFind(t, g, "aws:iam/role:Role", "service-execution"), "arn") ||
 			propString(td, "taskRoleArn") != svcOut(svcFind(t, g, "aws:iam/role:Role", "service-task"), "arn") {
 			t.Errorf("task definition roles: execution %q, task %q", propString(td, "executionRoleArn"), propString(td, "taskRoleArn"))
@@ -293,7 +298,7 @@ func TestServiceEncryption(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		key := svcFind(t, g, "aws:kms/key:Key", "service")
 		arn := svcOut(key, "arn")
-		repo := only(t, g, "aws:ecr/repository:Repository")
+		repo := svcFind(t, g, "aws:ecr/repository:Repository", "service")
 		if svcRepoKey(repo) != arn {
 			t.Errorf("ECR repository not encrypted with the service key")
 		}
@@ -321,7 +326,7 @@ func TestServiceEncryption(t *testing.T) {
 			t.Errorf("service key policy does not let CloudWatch Logs use the key for this account's log groups:\n%s", propString(key, "policy"))
 		}
 		var lifecycle infra.LifecyclePolicy
-		if err := json.Unmarshal([]byte(propString(only(t, g, "aws:ecr/lifecyclePolicy:LifecyclePolicy"), "policy")), &lifecycle); err != nil || len(lifecycle.Rules) != 2 {
+		if err := json.Unmarshal([]byte(propString(svcFind(t, g, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "service"), "policy")), &lifecycle); err != nil || len(lifecycle.Rules) != 2 {
 			t.Errorf("lifecycle policy: %v %+v", err, lifecycle)
 		}
 	})
@@ -372,7 +377,7 @@ func TestServiceLoadBalancer(t *testing.T) {
 		if d, _ := propNumber(tg, "deregistrationDelay"); d <= 0 || d > 60 {
 			t.Errorf("deregistration delay = %v, want short (≤ 60 s)", d)
 		}
-		l := only(t, g, "aws:lb/listener:Listener")
+		l := svcFind(t, g, "aws:lb/listener:Listener", "service")
 		lport, _ := propNumber(l, "port")
 		if lport != 80 || propString(l, "protocol") != "HTTP" || propString(l, "loadBalancerArn") != svcOut(alb, "arn") {
 			t.Errorf("listener is not HTTP port 80 of the ALB")
@@ -411,7 +416,7 @@ func svcForwardsTo(l *harness.Resource, tgArn string) bool {
 func TestServiceDeployment(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		cfg := stackConfig(t, stack)
-		s := only(t, g, "aws:ecs/service:Service")
+		s := svcFind(t, g, "aws:ecs/service:Service", "service")
 		subnets := propStrings(s, "networkConfiguration", "subnets")
 		if len(subnets) == 0 || !slices.Equal(subnets, subnetIDs(t, g, "private")) {
 			t.Errorf("service subnets = %v, want the private ones", subnets)
@@ -440,8 +445,8 @@ func TestServiceDeployment(t *testing.T) {
 		if !propBool(s, "waitForSteadyState") {
 			t.Error("waitForSteadyState is off: a failed rollout would pass")
 		}
-		td := only(t, g, "aws:ecs/taskDefinition:TaskDefinition")
-		if propString(s, "taskDefinition") != svcOut(td, "arn") || propString(s, "cluster") != svcOut(only(t, g, "aws:ecs/cluster:Cluster"), "arn") {
+		td := svcFind(t, g, "aws:ecs/taskDefinition:TaskDefinition", "service")
+		if propString(s, "taskDefinition") != svcOut(td, "arn") || propString(s, "cluster") != svcOut(svcFind(t, g, "aws:ecs/cluster:Cluster", "service"), "arn") {
 			t.Errorf("service runs %q in %q", propString(s, "taskDefinition"), propString(s, "cluster"))
 		}
 		lbs := prop(s, "loadBalancers")
@@ -464,7 +469,7 @@ func TestServiceDeployment(t *testing.T) {
 func TestServiceCapacityProviders(t *testing.T) {
 	want := map[string][]string{"dev": {"FARGATE_SPOT"}, "prod": {"FARGATE"}}
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
-		s := only(t, g, "aws:ecs/service:Service")
+		s := svcFind(t, g, "aws:ecs/service:Service", "service")
 		var got []string
 		for _, st := range prop(s, "capacityProviderStrategies").ArrayValue() {
 			if w := st.ObjectValue()["weight"]; w.IsNumber() && w.NumberValue() > 0 {
@@ -477,11 +482,11 @@ func TestServiceCapacityProviders(t *testing.T) {
 		if !prop(s, "launchType").IsNull() {
 			t.Error("launchType set together with a capacity provider strategy")
 		}
-		cp := only(t, g, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+		cp := svcFind(t, g, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "service")
 		if !slices.Equal(propStrings(cp, "capacityProviders"), []string{"FARGATE", "FARGATE_SPOT"}) {
 			t.Errorf("cluster capacity providers = %v", propStrings(cp, "capacityProviders"))
 		}
-		cluster := only(t, g, "aws:ecs/cluster:Cluster")
+		cluster := svcFind(t, g, "aws:ecs/cluster:Cluster", "service")
 		if !strings.Contains(prop(cluster, "settings").String(), "containerInsights") {
 			t.Error("Container Insights is off")
 		}
@@ -497,21 +502,22 @@ func TestServiceCapacityProviders(t *testing.T) {
 func TestServiceAutoscaling(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		cfg := stackConfig(t, stack)
-		target := only(t, g, "aws:appautoscaling/target:Target")
+		target := svcFind(t, g, "aws:appautoscaling/target:Target", "service")
 		lo, _ := propNumber(target, "minCapacity")
 		hi, _ := propNumber(target, "maxCapacity")
 		if int(lo) != cfg.Service.MinCount || int(hi) != cfg.Service.MaxCount {
 			t.Errorf("autoscaling %v–%v, want %d–%d", lo, hi, cfg.Service.MinCount, cfg.Service.MaxCount)
 		}
-		cluster := svcOut(only(t, g, "aws:ecs/cluster:Cluster"), "name")
-		service := svcOut(only(t, g, "aws:ecs/service:Service"), "name")
+		cluster := svcOut(svcFind(t, g, "aws:ecs/cluster:Cluster", "service"), "name")
+		service := svcOut(svcFind(t, g, "aws:ecs/service:Service", "service"), "name")
 		if got := propString(target, "resourceId"); got != "service/"+cluster+"/"+service || propString(target, "scalableDimension") != "ecs:service:DesiredCount" {
 			t.Errorf("scalable target %q %q", got, propString(target, "scalableDimension"))
 		}
 		label := svcOut(svcFind(t, g, "aws:lb/loadBalancer:LoadBalancer", "service"), "arnSuffix") + "/" +
 			svcOut(svcFind(t, g, "aws:lb/targetGroup:TargetGroup", "service"), "arnSuffix")
 		metrics := map[string]string{}
-		for _, p := range g.ByType("aws:appautoscaling/policy:Policy") {
+		for _, name := range []string{"service-cpu", "service-requests"} {
+			p := svcFind(t, g, "aws:appautoscaling/policy:Policy", name)
 			m := propString(p, "targetTrackingScalingPolicyConfiguration", "predefinedMetricSpecification", "predefinedMetricType")
 			metrics[m] = propString(p, "targetTrackingScalingPolicyConfiguration", "predefinedMetricSpecification", "resourceLabel")
 			if propString(p, "resourceId") != propString(target, "resourceId") || propString(p, "policyType") != "TargetTrackingScaling" {
@@ -541,8 +547,8 @@ func TestServiceImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img := only(t, g, "docker:index/image:Image")
-		if !strings.HasSuffix(propString(img, "imageName"), ":"+tag) || !strings.HasPrefix(propString(img, "imageName"), svcOut(only(t, g, "aws:ecr/repository:Repository"), "repositoryUrl")+":") {
+		img := svcFind(t, g, "docker:index/image:Image", "service")
+		if !strings.HasSuffix(propString(img, "imageName"), ":"+tag) || !strings.HasPrefix(propString(img, "imageName"), svcOut(svcFind(t, g, "aws:ecr/repository:Repository", "service"), "repositoryUrl")+":") {
 			t.Errorf("imageName = %q, want the repository with tag %s", propString(img, "imageName"), tag)
 		}
 		if v := prop(img, "buildOnPreview"); !v.IsBool() || v.BoolValue() {
