@@ -153,7 +153,10 @@ func TestDatabaseMonitoringRoleIsScoped(t *testing.T) {
 			t.Errorf("trust policy lacks %s: %s", want, doc)
 		}
 	}
-	att := only(t, g, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+	att := g.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "database-monitoring")
+	if att == nil {
+		t.Fatal("monitoring role has no policy attachment")
+	}
 	if propString(att, "policyArn") != "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" {
 		t.Errorf("monitoring role policy %q", propString(att, "policyArn"))
 	}
