@@ -18,6 +18,11 @@ func TestStatefulResourceURNsArePinned(t *testing.T) {
 		"books:infra:Cache$aws:kms/key:Key::cache",
 		"books:infra:Cache$aws:secretsmanager/secret:Secret::cache-url",
 		"books:infra:Network$awsx:ec2:Vpc::network",
+		// Users, images and the keys that encrypt logs, images and alarms.
+		"books:infra:Api$aws:cognito/userPool:UserPool::api-users",
+		"books:infra:Service$aws:ecr/repository:Repository::service",
+		"books:infra:Service$aws:kms/key:Key::service",
+		"books:infra:Monitoring$aws:kms/key:Key::monitoring",
 	}
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
 		for _, suffix := range pinned {
