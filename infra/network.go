@@ -219,35 +219,27 @@ type rule struct {
 //	                                             ├──6379─▶ cache
 //	                                             └──443──▶ endpoints / AWS APIs
 func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *NetworkArgs, vpcId pulumi.StringInput) error {
-	parent := pulumi.Parent(n)
-	newSG := func(tier, desc string) (*ec2.SecurityGroup, error) {
+	tiers := []struct{ name, desc string }{
+		{"alb", "Internal ALB: HTTP from the NLB (VPC CIDR)"},
+		{"service", "ECS tasks: the container port from the ALB"},
+		{"database", "Aurora: PostgreSQL from the service"},
+		{"cache", "ElastiCache: Redis protocol from the service"},
+		{"endpoints", "Interface endpoints: HTTPS from the service"},
+	}
+	groups := make([]*ec2.SecurityGroup, len(tiers))
+	for i, tier := range tiers {
 		// No inline rules: the provider removes AWS's default allow-all
 		// egress, and every rule below is its own resource.
-		return ec2.NewSecurityGroup(ctx, name+"-"+tier, &ec2.SecurityGroupArgs{
+		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+tier.name, &ec2.SecurityGroupArgs{
 			VpcId:       vpcId,
-			Description: pulumi.String(desc),
-		}, parent)
+			Description: pulumi.String(tier.desc),
+		}, pulumi.Parent(n))
+		if err != nil {
+			return err
+		}
+		groups[i] = sg
 	}
-	alb, err := newSG("alb", "Internal ALB: HTTP from the NLB (VPC CIDR)")
-	if err != nil {
-		return err
-	}
-	svc, err := newSG("service", "ECS tasks: the container port from the ALB")
-	if err != nil {
-		return err
-	}
-	db, err := newSG("database", "Aurora: PostgreSQL from the service")
-	if err != nil {
-		return err
-	}
-	cache, err := newSG("cache", "ElastiCache: Redis protocol from the service")
-	if err != nil {
-		return err
-	}
-	endpoints, err := newSG("endpoints", "Interface endpoints: HTTPS from the service")
-	if err != nil {
-		return err
-	}
+	alb, svc, db, cache, endpoints := groups[0], groups[1], groups[2], groups[3], groups[4]
 	n.AlbSecurityGroupId = alb.ID().ToStringOutput()
 	n.ServiceSecurityGroupId = svc.ID().ToStringOutput()
 	n.DatabaseSecurityGroupId = db.ID().ToStringOutput()
@@ -271,32 +263,32 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 			{name: "to-aws-https", port: HTTPSPort, fromCidr: "0.0.0.0/0", desc: "HTTPS to AWS APIs"},
 		},
 	}
-	tierName := map[*ec2.SecurityGroup]string{alb: "alb", svc: "service", db: "database", cache: "cache", endpoints: "endpoints"}
-	for _, sg := range []*ec2.SecurityGroup{alb, svc, db, cache, endpoints} {
-		for _, r := range ingress[sg] {
-			if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-"+tierName[sg]+"-"+r.name, &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId:           sg.ID(),
-				IpProtocol:                pulumi.String("tcp"),
-				FromPort:                  pulumi.Int(r.port),
-				ToPort:                    pulumi.Int(r.port),
-				ReferencedSecurityGroupId: optionalID(r.fromSG),
-				CidrIpv4:                  optionalString(r.fromCidr),
-				Description:               pulumi.String(r.desc),
-			}, pulumi.Parent(sg)); err != nil {
-				return err
-			}
-		}
-		for _, r := range egress[sg] {
-			if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+tierName[sg]+"-"+r.name, &vpc.SecurityGroupEgressRuleArgs{
-				SecurityGroupId:           sg.ID(),
-				IpProtocol:                pulumi.String("tcp"),
-				FromPort:                  pulumi.Int(r.port),
-				ToPort:                    pulumi.Int(r.port),
-				ReferencedSecurityGroupId: optionalID(r.fromSG),
-				CidrIpv4:                  optionalString(r.fromCidr),
-				Description:               pulumi.String(r.desc),
-			}, pulumi.Parent(sg)); err != nil {
-				return err
+	for i, sg := range groups {
+		for _, dir := range []struct {
+			name  string
+			rules []rule
+		}{{"ingress", ingress[sg]}, {"egress", egress[sg]}} {
+			for _, r := range dir.rules {
+				args := vpc.SecurityGroupIngressRuleArgs{
+					SecurityGroupId:           sg.ID(),
+					IpProtocol:                pulumi.String("tcp"),
+					FromPort:                  pulumi.Int(r.port),
+					ToPort:                    pulumi.Int(r.port),
+					ReferencedSecurityGroupId: optionalID(r.fromSG),
+					CidrIpv4:                  optionalString(r.fromCidr),
+					Description:               pulumi.String(r.desc),
+				}
+				ruleName := name + "-" + tiers[i].name + "-" + r.name
+				var err error
+				if dir.name == "ingress" {
+					_, err = vpc.NewSecurityGroupIngressRule(ctx, ruleName, &args, pulumi.Parent(sg))
+				} else {
+					egressArgs := vpc.SecurityGroupEgressRuleArgs(args)
+					_, err = vpc.NewSecurityGroupEgressRule(ctx, ruleName, &egressArgs, pulumi.Parent(sg))
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -2,8 +2,8 @@ package harness
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/books-platform/books/infra"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,22 +29,7 @@ type StackConfig struct {
 
 // RepoRoot finds the directory holding Pulumi.yaml, from the working
 // directory upwards.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no Pulumi.yaml in the working directory or above it")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return infra.FindProjectRoot("") }
 
 // Stacks lists the stacks that have a Pulumi.<stack>.yaml in root.
 func Stacks(root string) ([]string, error) {
