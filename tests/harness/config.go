@@ -3,12 +3,12 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/books-platform/books/infra"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/books-platform/books/infra"
 	"gopkg.in/yaml.v3"
 )
 
