@@ -203,13 +203,14 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, args *NetworkArgs, 
 	return err
 }
 
-// rule is one security group rule between tiers: from is a security group
-// (preferred) or, only where the design allows it, the VPC CIDR.
+// rule is one security group rule between tiers. The peer (the source of
+// ingress, the destination of egress) is a security group or, only where the
+// design allows it, a CIDR.
 type rule struct {
 	name     string
 	port     int
-	fromSG   pulumi.StringInput
-	fromCidr string
+	peerSG   pulumi.StringInput
+	peerCidr string
 	desc     string
 }
 
@@ -248,19 +249,19 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 
 	ingress := map[*ec2.SecurityGroup][]rule{
 		// The NLB has no security group; its nodes' addresses are in the VPC CIDR.
-		alb:       {{name: "from-nlb", port: HTTPPort, fromCidr: args.Cidr, desc: "HTTP from the NLB in this VPC"}},
-		svc:       {{name: "from-alb", port: args.ContainerPort, fromSG: alb.ID(), desc: "app port from the ALB"}},
-		db:        {{name: "from-service", port: PostgresPort, fromSG: svc.ID(), desc: "PostgreSQL from the service"}},
-		cache:     {{name: "from-service", port: RedisPort, fromSG: svc.ID(), desc: "Redis (TLS) from the service"}},
-		endpoints: {{name: "from-service", port: HTTPSPort, fromSG: svc.ID(), desc: "HTTPS from the service"}},
+		alb:       {{name: "from-nlb", port: HTTPPort, peerCidr: args.Cidr, desc: "HTTP from the NLB in this VPC"}},
+		svc:       {{name: "from-alb", port: args.ContainerPort, peerSG: alb.ID(), desc: "app port from the ALB"}},
+		db:        {{name: "from-service", port: PostgresPort, peerSG: svc.ID(), desc: "PostgreSQL from the service"}},
+		cache:     {{name: "from-service", port: RedisPort, peerSG: svc.ID(), desc: "Redis (TLS) from the service"}},
+		endpoints: {{name: "from-service", port: HTTPSPort, peerSG: svc.ID(), desc: "HTTPS from the service"}},
 	}
 	egress := map[*ec2.SecurityGroup][]rule{
-		alb: {{name: "to-service", port: args.ContainerPort, fromSG: svc.ID(), desc: "app port to the service"}},
+		alb: {{name: "to-service", port: args.ContainerPort, peerSG: svc.ID(), desc: "app port to the service"}},
 		svc: {
-			{name: "to-database", port: PostgresPort, fromSG: db.ID(), desc: "PostgreSQL to Aurora"},
-			{name: "to-cache", port: RedisPort, fromSG: cache.ID(), desc: "Redis (TLS) to ElastiCache"},
+			{name: "to-database", port: PostgresPort, peerSG: db.ID(), desc: "PostgreSQL to Aurora"},
+			{name: "to-cache", port: RedisPort, peerSG: cache.ID(), desc: "Redis (TLS) to ElastiCache"},
 			// AWS APIs (ECR, Logs, Secrets Manager, S3) through the NAT or the endpoints.
-			{name: "to-aws-https", port: HTTPSPort, fromCidr: "0.0.0.0/0", desc: "HTTPS to AWS APIs"},
+			{name: "to-aws-https", port: HTTPSPort, peerCidr: "0.0.0.0/0", desc: "HTTPS to AWS APIs"},
 		},
 	}
 	for i, sg := range groups {
@@ -274,8 +275,8 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 					IpProtocol:                pulumi.String("tcp"),
 					FromPort:                  pulumi.Int(r.port),
 					ToPort:                    pulumi.Int(r.port),
-					ReferencedSecurityGroupId: optionalID(r.fromSG),
-					CidrIpv4:                  optionalString(r.fromCidr),
+					ReferencedSecurityGroupId: optionalID(r.peerSG),
+					CidrIpv4:                  optionalString(r.peerCidr),
 					Description:               pulumi.String(r.desc),
 				}
 				ruleName := name + "-" + tiers[i].name + "-" + r.name

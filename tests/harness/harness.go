@@ -4,7 +4,6 @@
 package harness
 
 import (
-	"fmt"
 	"sort"
 	"sync"
 
@@ -89,16 +88,6 @@ func (g *Graph) ByURN(urn string) *Resource {
 	return nil
 }
 
-// ByID returns the custom resource of a type whose mock id is id, or nil.
-func (g *Graph) ByID(typ, id string) *Resource {
-	for _, r := range g.Resources {
-		if r.Type == typ && r.ID == id {
-			return r
-		}
-	}
-	return nil
-}
-
 // CountByType counts resources per type token (components included).
 func (g *Graph) CountByType() map[string]int {
 	counts := map[string]int{}
@@ -122,9 +111,6 @@ type runSettings struct {
 func WithConfig(edit func(c *StackConfig)) Option {
 	return func(s *runSettings) { s.edit = edit }
 }
-
-// WithRoot reads Pulumi*.yaml from dir instead of the repository root.
-func WithRoot(dir string) Option { return func(s *runSettings) { s.root = dir } }
 
 // Run runs infra.Deploy for stack under mocks, with config from
 // Pulumi.yaml and Pulumi.<stack>.yaml, and returns the registered graph. The
@@ -166,13 +152,4 @@ func Run(stack string, opts ...Option) (*Graph, error) {
 		return g, err
 	}
 	return g, nil
-}
-
-// MustRun is Run for callers that treat an error as fatal.
-func MustRun(stack string, opts ...Option) *Graph {
-	g, err := Run(stack, opts...)
-	if err != nil {
-		panic(fmt.Sprintf("harness: run %s: %v", stack, err))
-	}
-	return g
 }
