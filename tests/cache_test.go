@@ -3,7 +3,6 @@ package tests
 import (
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/books-platform/books/infra"
@@ -130,5 +129,3 @@ func TestRedisURLEscapesTheToken(t *testing.T) {
 		t.Errorf("round trip of %s gave password %q host %q", got, pw, u.Host)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/books-platform/books/tests/harness"
@@ -149,7 +150,7 @@ func TestDatabaseMonitoringRoleIsScoped(t *testing.T) {
 	}
 	doc := propString(role, "assumeRolePolicy")
 	for _, want := range []string{`"Service":"monitoring.rds.amazonaws.com"`, `"aws:SourceAccount":"` + harness.Account + `"`} {
-		if !contains(doc, want) {
+		if !strings.Contains(doc, want) {
 			t.Errorf("trust policy lacks %s: %s", want, doc)
 		}
 	}

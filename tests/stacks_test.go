@@ -68,5 +68,10 @@ func TestEveryStackRuns(t *testing.T) {
 			total += counts[typ]
 		}
 		t.Logf("%4d total", total)
+		for _, c := range []string{"Network", "Database", "Cache", "Service", "Api", "Monitoring"} {
+			if counts["books:infra:"+c] != 1 {
+				t.Errorf("stack %s has %d books:infra:%s components, want 1", stack, counts["books:infra:"+c], c)
+			}
+		}
 	})
 }
