@@ -368,6 +368,8 @@ func decodeSection(src ConfigSource, name string, target any) error {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {
+		case errors.As(err, &typeErr) && typeErr.Field == "":
+			return fmt.Errorf("%s must be an object (YAML map), not a JSON %s", key, typeErr.Value)
 		case errors.As(err, &typeErr):
 			return fmt.Errorf("%s.%s: expected a %s, got a JSON %s", key, typeErr.Field, goTypeName(typeErr.Type.Kind().String()), typeErr.Value)
 		case errors.As(err, &syntaxErr):

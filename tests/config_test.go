@@ -121,7 +121,7 @@ func TestConfigErrors(t *testing.T) {
 		{"FlowLogRetention", "network", `{"flowLogRetentionDays":10}`, []string{"books:network.flowLogRetentionDays=10", "1, 3, 5, 7, 14"}},
 		{"UnknownField", "network", `{"azs":2}`, []string{"books:network", "unknown field", `"azs"`, "azCount"}},
 		{"WrongType", "network", `{"azCount":"two"}`, []string{"books:network.azCount", "number", "string"}},
-		{"NotAnObject", "network", `[1,2]`, []string{"books:network"}},
+		{"NotAnObject", "network", `[1,2]`, []string{"books:network must be an object (YAML map), not a JSON array"}},
 		{"AcuStep", "database", `{"minCapacity":0.3}`, []string{"books:database.minCapacity=0.3", "0–256 in steps of 0.5"}},
 		{"AcuMax", "database", `{"maxCapacity":300}`, []string{"books:database.maxCapacity=300", "0–256"}},
 		{"AcuMaxBelowOne", "database", `{"maxCapacity":0.5}`, []string{"books:database.maxCapacity=0.5", "minimum maximum of 1"}},
