@@ -720,7 +720,9 @@ func (a AlarmsConfig) validate(p *problems) {
 			p.addf("%s.emails[%d]=%q is not an e-mail address (like oncall@example.com)", k, i, e)
 		}
 	}
-	p.oneOf(k+".periodSeconds", a.PeriodSeconds, []string{"10", "30", "60", "300", "900", "3600"})
+	// Every metric alarmed on is published once a minute: a shorter period
+	// would leave the alarms without data points.
+	p.oneOf(k+".periodSeconds", a.PeriodSeconds, []string{"60", "300", "900", "3600"})
 	p.intRange(k+".evaluationPeriods", a.EvaluationPeriods, 1, 100)
 	for _, t := range []struct {
 		name   string
