@@ -19,27 +19,10 @@ type bookList struct {
 }
 
 func (s *Server) handleListBooks(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := books.BookFilter{Limit: books.DefaultLimit}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < books.MinLimit || n > books.MaxLimit {
-			return books.Errorf(books.EINVALID, "limit must be an integer between %d and %d", books.MinLimit, books.MaxLimit)
-		}
-		f.Limit = n
-	}
-	if v := q.Get("cursor"); v != "" {
-		c, err := books.ParseCursor(v)
-		if err != nil {
-			return err
-		}
-		f.After = c
-	}
-	author, err := books.CleanAuthorFilter(q.Get("author"))
+	f, err := parseListQuery(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}
-	f.Author = author
 	page, err := s.books.FindBooks(r.Context(), f)
 	if err != nil {
 		return err
@@ -173,8 +156,10 @@ func callerSub(r *http.Request) (string, error) {
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// parseETags parses an If-Match / If-None-Match value. Weak tags (W/"…")
-// are returned with weak set; malformed entries are skipped.
+// parseETags parses an If-Match / If-None-Match value into the versions it
+// names. Weak tags (W/"…") are returned with weak set; an entry that is not
+// an entity tag is skipped. A tag names version n only when its opaque part
+// is exactly etag(n)'s ("04" and "+4" are other tags, RFC 9110 8.8.3.2).
 func parseETags(v string) (star bool, strong, weak []int64) {
 	for _, part := range strings.Split(v, ",") {
 		part = strings.TrimSpace(part)
@@ -188,7 +173,7 @@ func parseETags(v string) (star bool, strong, weak []int64) {
 			continue
 		}
 		n, err := strconv.ParseInt(part[1:len(part)-1], 10, 64)
-		if err != nil {
+		if err != nil || etag(n) != part {
 			continue
 		}
 		if isWeak {

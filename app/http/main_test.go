@@ -109,7 +109,9 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "shutdown test server:", err)
 			}
 		}()
-		return m.Run()
+		code := m.Run()
+		specReport(os.Stdout)
+		return code
 	}())
 }
 
@@ -157,6 +159,14 @@ func (r *response) errorCode() string {
 		return fmt.Sprintf("(not a JSON error body: %v)", err)
 	}
 	return e.Error.Code
+}
+
+func (r *response) errorMessage() string {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e) // "" when the body is not an error
+	return e.Error.Message
 }
 
 func (r *response) book(t testing.TB) *books.Book {
@@ -217,6 +227,7 @@ func do(t testing.TB, rq req) *response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSpec(t, hr, resp.StatusCode, resp.Header, data)
 	return &response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 

@@ -95,6 +95,10 @@ func incomingRequestID(r *http.Request) string {
 			return v
 		}
 	}
+	return newRequestID()
+}
+
+func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 )
@@ -94,4 +95,18 @@ func sanitizeMethod(m string) string {
 		m = m[:16]
 	}
 	return m
+}
+
+// rejectUncleanPaths answers a path with empty, "." or ".." segments
+// ("//book", "/book/../book") with the JSON 404, where http.ServeMux would
+// redirect to the cleaned path with an HTML body. No client of this API
+// builds such paths; the gateway forwards only /book and /book/{bookId}.
+func (s *Server) rejectUncleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "/" && (p == "" || path.Clean(p) != strings.TrimSuffix(p, "/")) {
+			s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no such path"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -71,7 +71,7 @@ func NewServer(cfg Config) *Server {
 	if s.requestTimeout <= 0 {
 		s.requestTimeout = DefaultRequestTimeout
 	}
-	s.handler = s.accessLog(s.recoverPanics(s.newMux()))
+	s.handler = s.accessLog(s.recoverPanics(s.rejectUncleanPaths(s.newMux())))
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -90,7 +90,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on ln until Shutdown. It returns nil after a
 // shutdown (http.ErrServerClosed is the normal end).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(ln)
+	err := s.srv.Serve(protocolListener{Listener: ln, logger: s.logger})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
