@@ -44,9 +44,9 @@ ACTIONLINT_VERSION ?= v1.7.12
 GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 # Every tracked shell script, plus the stand-ins the script tests put on PATH.
-SHELL_SCRIPTS = $$(git ls-files '*.sh' .ci/run 'scripts/testdata/bin/*')
+SHELL_SCRIPTS = $$(git ls-files '*.sh' .ci/run 'scripts/testdata/bin/*' 'offline/shims/*')
 
-.PHONY: lint lint-shell lint-actions lint-go actionlint golangci-lint secrets verify-rollout smoke-test
+.PHONY: lint lint-shell lint-actions lint-go actionlint golangci-lint secrets verify-rollout smoke-test drift
 
 lint: lint-shell lint-actions lint-go ## shellcheck, actionlint and golangci-lint (both modules), all pinned
 
@@ -82,3 +82,6 @@ verify-rollout: ## fail unless ECS runs the task definition STACK exported, COMP
 
 smoke-test: ## the seed's curl flow against STACK's API with a Cognito token (needs AWS credentials)
 	scripts/smoke-test.sh --stack $(STACK)
+
+drift: ## drift check of STACK against AWS: pulumi preview --refresh --expect-no-changes, changed resources as Markdown (needs AWS credentials)
+	scripts/drift.sh --stack $(STACK)

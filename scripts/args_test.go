@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var allScripts = []string{"secrets.sh", "cognito-token.sh", "smoke-test.sh", "verify-rollout.sh", "preview-diff.sh"}
+var allScripts = []string{"secrets.sh", "cognito-token.sh", "smoke-test.sh", "verify-rollout.sh", "preview-diff.sh", "drift.sh"}
 
 func TestScriptsAreExecutableStrictBash(t *testing.T) {
 	for _, name := range allScripts {
