@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -76,15 +77,37 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		elapsed := time.Since(start)
+		if s.metrics != nil {
+			s.metrics.ObserveRequest(info.route, rec.status, elapsed)
+		}
 		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", sanitizeMethod(r.Method)),
 			slog.String("route", info.route),
 			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			slog.Int64("bytes", rec.bytes),
 			slog.String("request_id", info.id),
+			slog.String("trace_id", traceRoot(r)),
 		)
 	})
+}
+
+// traceRoot returns the Root of the X-Ray trace header the load balancer
+// (and API Gateway with tracing on) sends, "Root=1-…;Parent=…;Sampled=1",
+// which is the xrayTraceId field of the gateway's access log; "" when the
+// header is absent or malformed.
+func traceRoot(r *http.Request) string {
+	h := r.Header.Get("X-Amzn-Trace-Id")
+	if !validRequestID(h) {
+		return ""
+	}
+	for _, part := range strings.Split(h, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Root="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // incomingRequestID returns a well-formed id from the request headers, or a

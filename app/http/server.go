@@ -40,6 +40,14 @@ type Config struct {
 	Logger             *slog.Logger
 	// RequestTimeout bounds each book request's work (default 10 s).
 	RequestTimeout time.Duration
+	// Metrics, when set, is told every response (the metrics recorder).
+	Metrics RequestObserver
+}
+
+// RequestObserver receives one call per response: the route pattern the
+// access log shows, the status and the time to the last byte.
+type RequestObserver interface {
+	ObserveRequest(route string, status int, d time.Duration)
 }
 
 // Server serves the books API.
@@ -50,6 +58,7 @@ type Server struct {
 	passHash       [32]byte
 	logger         *slog.Logger
 	requestTimeout time.Duration
+	metrics        RequestObserver
 	draining       atomic.Bool
 	handler        http.Handler
 	srv            *http.Server
@@ -64,6 +73,7 @@ func NewServer(cfg Config) *Server {
 		passHash:       sha256.Sum256([]byte(cfg.Password)),
 		logger:         cfg.Logger,
 		requestTimeout: cfg.RequestTimeout,
+		metrics:        cfg.Metrics,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

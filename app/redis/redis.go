@@ -71,7 +71,25 @@ type Options struct {
 	// request. Invalidations are always attempted.
 	Cooldown time.Duration
 	Logger   *slog.Logger
+	// Observer, when set, is told the outcome of every cache read.
+	Observer Observer
 }
+
+// Observer receives one outcome per FindBookByID: a hit (served from the
+// cache), a miss (the cache answered without a usable entry) or an error
+// (the cache failed, timed out, or was skipped while cooling down after a
+// failure). The metrics recorder implements it.
+type Observer interface {
+	CacheHit()
+	CacheMiss()
+	CacheError()
+}
+
+type noObserver struct{}
+
+func (noObserver) CacheHit()   {}
+func (noObserver) CacheMiss()  {}
+func (noObserver) CacheError() {}
 
 // CachedBookService caches FindBookByID results (cache-aside) and deletes
 // the entry on every successful update or delete before returning, so the
@@ -106,6 +124,9 @@ func NewCachedBookService(inner books.BookService, client goredis.UniversalClien
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.Observer == nil {
+		opt.Observer = noObserver{}
+	}
 	return &CachedBookService{inner: inner, client: client, opt: opt}
 }
 
@@ -118,11 +139,19 @@ func (s *CachedBookService) Stats() (hits, misses int64) { return s.hits.Load(),
 // FindBookByID serves from the cache when it can, else from inner, and then
 // fills the cache. Not-found results are not cached.
 func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
+	b, outcome := (*books.Book)(nil), failed // skipped: cooling down after a failure
 	if s.available() {
-		if b, ok := s.get(ctx, id); ok {
-			s.hits.Add(1)
-			return b, nil
-		}
+		b, outcome = s.get(ctx, id)
+	}
+	switch outcome {
+	case hit:
+		s.hits.Add(1)
+		s.opt.Observer.CacheHit()
+		return b, nil
+	case miss:
+		s.opt.Observer.CacheMiss()
+	default:
+		s.opt.Observer.CacheError()
 	}
 	s.misses.Add(1)
 	b, err := s.inner.FindBookByID(ctx, id)
@@ -176,24 +205,33 @@ func (s *CachedBookService) failed(op string, err error) {
 	}
 }
 
-func (s *CachedBookService) get(ctx context.Context, id string) (*books.Book, bool) {
+// readOutcome is what a cache read found.
+type readOutcome int
+
+const (
+	hit readOutcome = iota
+	miss
+	failed
+)
+
+func (s *CachedBookService) get(ctx context.Context, id string) (*books.Book, readOutcome) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
 	defer cancel()
 	data, err := s.client.Get(ctx, Key(id)).Bytes()
 	if errors.Is(err, goredis.Nil) {
-		return nil, false
+		return nil, miss
 	}
 	if err != nil {
 		s.failed("get", err)
-		return nil, false
+		return nil, failed
 	}
 	var b books.Book
 	if err := json.Unmarshal(data, &b); err != nil || b.ID != id {
 		// A corrupt or foreign entry: drop it and read the database.
 		s.invalidate(ctx, id)
-		return nil, false
+		return nil, miss
 	}
-	return &b, true
+	return &b, hit
 }
 
 func (s *CachedBookService) set(ctx context.Context, b *books.Book) {

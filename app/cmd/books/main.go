@@ -23,6 +23,7 @@ import (
 	"github.com/books-platform/books/app"
 	"github.com/books-platform/books/app/awssecret"
 	bookshttp "github.com/books-platform/books/app/http"
+	"github.com/books-platform/books/app/metrics"
 	"github.com/books-platform/books/app/postgres"
 	"github.com/books-platform/books/app/redis"
 )
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 	slog.SetDefault(logger)
-	return serve(ctx, cfg, logger)
+	return serve(ctx, cfg, logger, stdout)
 }
 
 // config is the environment, parsed and checked.
@@ -72,6 +73,7 @@ type config struct {
 	requestTimeout   time.Duration
 	migrate          bool
 	migrationTimeout time.Duration
+	metrics          metrics.Config
 }
 
 // DefaultShutdownTimeout is how long a SIGTERM waits for in-flight requests.
@@ -142,6 +144,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			*d.dst = t
 		}
 	}
+	var merrs []error
+	c.metrics, merrs = metricsConfig(getenv)
+	errs = append(errs, merrs...)
 	return c, errors.Join(errs...)
 }
 
@@ -154,7 +159,7 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // serve wires the adapters, migrates, listens, and shuts down gracefully
 // when ctx ends (SIGTERM).
-func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writer) error {
 	pgcfg := postgres.Config{URL: cfg.databaseURL, MaxConns: cfg.dbMaxConns}
 	if cfg.dbSecretARN != "" {
 		src, err := awssecret.New(ctx, cfg.dbSecretARN)
@@ -178,6 +183,13 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		}
 	}
 
+	rec, err := startMetrics(cfg.metrics, stdout, db, logger)
+	if err != nil {
+		return err
+	}
+	// Flushed after the HTTP server drained, so the last requests count.
+	defer rec.Close()
+
 	var svc books.BookService = postgres.NewBookService(db)
 	if cfg.redisURL != "" {
 		client, err := redis.NewClient(cfg.redisURL)
@@ -190,18 +202,19 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 			logger.Warn("cache not reachable at start; serving from the database until it is", "err", err.Error())
 		}
 		cancel()
-		svc = redis.NewCachedBookService(svc, client, redis.Options{TTL: cfg.cacheTTL, Timeout: cfg.cacheTimeout, Logger: logger})
+		svc = redis.NewCachedBookService(svc, client, redis.Options{TTL: cfg.cacheTTL, Timeout: cfg.cacheTimeout, Logger: logger, Observer: rec})
 	} else {
 		logger.Info("cache disabled (no REDIS_URL, or CACHE_DISABLED=true)")
 	}
 
 	srv := bookshttp.NewServer(bookshttp.Config{
-		Books:          svc,
+		Books:          metrics.CountWrites(svc, rec),
 		Ping:           db.Ping,
 		Username:       cfg.authUser,
 		Password:       cfg.authPassword,
 		Logger:         logger,
 		RequestTimeout: cfg.requestTimeout,
+		Metrics:        rec,
 	})
 	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {
