@@ -31,11 +31,13 @@ type Resource struct {
 type Graph struct {
 	Project, Stack string
 	Resources      []*Resource
+	// Invokes are the data-source calls, in call order.
+	Invokes []Invoke
 
 	mu sync.Mutex
 }
 
-func (g *Graph) record(m *mocks, args pulumi.MockResourceArgs, id string, out resource.PropertyMap) {
+func (g *Graph) record(m *mocks, args pulumi.MockResourceArgs, id string, out resource.PropertyMap) *Resource {
 	r := &Resource{Type: args.TypeToken, Name: args.Name, ID: id, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
@@ -46,14 +48,36 @@ func (g *Graph) record(m *mocks, args pulumi.MockResourceArgs, id string, out re
 			r.PropertyDependencies[k] = deps.GetUrns()
 		}
 	}
-	parentType := tokens.Type("")
-	if p := resource.URN(r.Parent); p != "" && p.QualifiedType() != resource.RootStackType {
-		parentType = p.QualifiedType()
-	}
-	r.URN = string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(r.Type), r.Name))
+	r.URN = m.urn(args)
 	g.mu.Lock()
 	g.Resources = append(g.Resources, r)
 	g.mu.Unlock()
+	return r
+}
+
+// urn is the URN the mock monitor gives a registration.
+func (m *mocks) urn(args pulumi.MockResourceArgs) string {
+	parent := ""
+	if rpc := args.RegisterRPC; rpc != nil {
+		parent = rpc.GetParent()
+	}
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(args.TypeToken), args.Name))
+}
+
+// Invoke is one data-source call the program made (after invoke transforms).
+type Invoke struct {
+	Token string
+	Args  resource.PropertyMap
+}
+
+func (g *Graph) recordInvoke(token string, args resource.PropertyMap) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.Invokes = append(g.Invokes, Invoke{Token: token, Args: args})
 }
 
 // ByType returns the resources of a type token, sorted by name.
@@ -101,15 +125,24 @@ func (g *Graph) CountByType() map[string]int {
 type Option func(*runSettings)
 
 type runSettings struct {
-	root    string
-	edit    func(*StackConfig)
-	program pulumi.RunFunc
+	root       string
+	edit       func(*StackConfig)
+	program    pulumi.RunFunc
+	transforms []pulumi.ResourceTransform
 }
 
 // WithConfig edits the stack's config before the run (for tests of bad
 // values): set or delete keys in c.Values, change c.SecretKeys.
 func WithConfig(edit func(c *StackConfig)) Option {
 	return func(s *runSettings) { s.edit = edit }
+}
+
+// WithTransforms registers resource transforms (ctx.RegisterResourceTransform)
+// before the program runs, as a user's main.go would: they apply to every
+// resource the program registers, and the graph records the transformed
+// inputs.
+func WithTransforms(ts ...pulumi.ResourceTransform) Option {
+	return func(s *runSettings) { s.transforms = append(s.transforms, ts...) }
 }
 
 // Run runs infra.Deploy for stack under mocks, with config from
@@ -148,7 +181,18 @@ func Run(stack string, opts ...Option) (*Graph, error) {
 		info.Config = cfg.Values
 		info.ConfigSecretKeys = cfg.SecretKeys
 	}
-	if err := pulumi.RunErr(s.program, pulumi.WithMocks(project, stack, m), withConfig); err != nil {
+	program := s.program
+	if len(s.transforms) > 0 {
+		program = func(ctx *pulumi.Context) error {
+			for _, t := range s.transforms {
+				if err := ctx.RegisterResourceTransform(t); err != nil {
+					return err
+				}
+			}
+			return s.program(ctx)
+		}
+	}
+	if err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m), withConfig); err != nil {
 		return g, err
 	}
 	return g, nil

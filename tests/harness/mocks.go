@@ -21,6 +21,7 @@ const (
 type mocks struct {
 	project, stack, region string
 	graph                  *Graph
+	tr                     transforms // the program's transforms (transforms.go)
 }
 
 var _ pulumi.MockResourceMonitor = (*mocks)(nil)
@@ -128,6 +129,11 @@ func (m *mocks) arn(service, resourcePart string) string {
 
 // NewResource echoes the inputs and adds computed outputs.
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	tr, err := m.runTransforms(args, m.urn(args))
+	if err != nil {
+		return "", nil, err
+	}
+	args.Inputs = tr.inputs
 	out := args.Inputs.Copy()
 	var id string
 	typ := args.TypeToken
@@ -149,12 +155,21 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if e, ok := enrichers[typ]; ok {
 		e(m, args.Name, id, args.Inputs, out)
 	}
-	m.graph.record(m, args, id, out)
+	r := m.graph.record(m, args, id, out)
+	if tr.protect != nil {
+		r.Protect = *tr.protect
+	}
+	r.Dependencies = append(r.Dependencies, tr.deps...)
 	return id, out, nil
 }
 
 // Call answers the data sources the program reads.
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	in, err := m.runInvokeTransforms(args.Token, args.Args)
+	if err != nil {
+		return nil, err
+	}
+	m.graph.recordInvoke(args.Token, in)
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.PropertyMap{
