@@ -81,7 +81,7 @@ func NewServer(cfg Config) *Server {
 	if s.requestTimeout <= 0 {
 		s.requestTimeout = DefaultRequestTimeout
 	}
-	s.handler = s.accessLog(s.recoverPanics(s.rejectUncleanPaths(s.newMux())))
+	s.handler = s.closeWhenDraining(s.accessLog(s.recoverPanics(s.rejectUncleanPaths(s.newMux()))))
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -107,15 +107,35 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// Shutdown makes /readyz fail, stops accepting connections, and waits for
-// in-flight requests until ctx ends; then it closes what is left.
+// Drain starts a graceful stop without stopping: /readyz answers 503 so
+// the load balancer stops routing here, and every response carries
+// "Connection: close", so each client's next request opens a new
+// connection (to another target) instead of racing the server's close of
+// an idle kept-alive one. Requests are still served. (Not
+// http.Server.SetKeepAlivesEnabled(false): it also closes idle
+// connections at once, which is exactly that race.)
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Shutdown drains, stops accepting connections, closes idle ones and waits
+// for in-flight requests until ctx ends; then it closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
+	s.Drain()
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		s.srv.Close()
 	}
 	return err
+}
+
+// closeWhenDraining asks the client to close the connection after the
+// response once Drain was called.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authorized checks HTTP Basic credentials in constant time: both values

@@ -40,6 +40,22 @@ type DB struct {
 	creds *CachedCredentials
 }
 
+// Target is where the pool connects, without secrets (for the start-up log).
+type Target struct {
+	Host     string `json:"host"`
+	Port     uint16 `json:"port"`
+	Database string `json:"database"`
+	// User is empty when it comes from the credentials source.
+	User string `json:"user"`
+	TLS  bool   `json:"tls"`
+}
+
+// Target returns the host, port, database and user the pool uses.
+func (db *DB) Target() Target {
+	cc := db.Pool.Config().ConnConfig
+	return Target{Host: cc.Host, Port: cc.Port, Database: cc.Database, User: cc.User, TLS: cc.TLSConfig != nil}
+}
+
 // Open parses cfg and creates the pool. It does not wait for the database:
 // connections are opened on demand (call Ping to check).
 func Open(ctx context.Context, cfg Config) (*DB, error) {

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -44,8 +41,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		switch args[0] {
 		case "healthcheck":
 			return healthcheck(ctx, getenv)
+		case "-h", "-help", "--help", "help":
+			printHelp(stdout)
+			return nil
 		default:
-			return fmt.Errorf("unknown command %q (usage: books [healthcheck])", args[0])
+			return fmt.Errorf("unknown command %q (usage: books [healthcheck | --help])", args[0])
 		}
 	}
 	cfg, err := loadConfig(getenv)
@@ -55,106 +55,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 	slog.SetDefault(logger)
 	return serve(ctx, cfg, logger, stdout)
-}
-
-// config is the environment, parsed and checked.
-type config struct {
-	port             string
-	logLevel         slog.Level
-	authUser         string
-	authPassword     string
-	databaseURL      string
-	dbSecretARN      string
-	dbMaxConns       int32
-	redisURL         string
-	cacheTTL         time.Duration
-	cacheTimeout     time.Duration
-	shutdownTimeout  time.Duration
-	requestTimeout   time.Duration
-	migrate          bool
-	migrationTimeout time.Duration
-	metrics          metrics.Config
-}
-
-// DefaultShutdownTimeout is how long a SIGTERM waits for in-flight requests.
-// It stays below ECS's default 30 s stopTimeout (the infrastructure sets
-// stopTimeout to 30 s), so the process exits by itself before SIGKILL.
-const DefaultShutdownTimeout = 25 * time.Second
-
-func loadConfig(getenv func(string) string) (*config, error) {
-	c := &config{
-		port:         envOr(getenv, "PORT", "8080"),
-		authUser:     envOr(getenv, "BASIC_AUTH_USER", "books"),
-		authPassword: getenv("BASIC_AUTH_PASSWORD"),
-		databaseURL:  getenv("DATABASE_URL"),
-		dbSecretARN:  getenv("DB_SECRET_ARN"),
-		redisURL:     getenv("REDIS_URL"),
-	}
-	var errs []error
-	if c.authPassword == "" {
-		errs = append(errs, errors.New("BASIC_AUTH_PASSWORD is required"))
-	}
-	if n, err := strconv.Atoi(c.port); err != nil || n < 0 || n > 65535 {
-		errs = append(errs, fmt.Errorf("PORT=%q is not a port number", c.port))
-	}
-	if err := c.logLevel.UnmarshalText([]byte(envOr(getenv, "LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q is not one of debug, info, warn, error", getenv("LOG_LEVEL")))
-	}
-	if v := getenv("DB_MAX_CONNS"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("DB_MAX_CONNS=%q is not a positive integer", v))
-		}
-		c.dbMaxConns = int32(n)
-	}
-	if b := getenv("CACHE_DISABLED"); b != "" {
-		off, err := strconv.ParseBool(b)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("CACHE_DISABLED=%q is not a boolean", b))
-		}
-		if off {
-			c.redisURL = ""
-		}
-	}
-	c.migrate = true
-	if b := getenv("MIGRATE_ON_START"); b != "" {
-		var err error
-		if c.migrate, err = strconv.ParseBool(b); err != nil {
-			errs = append(errs, fmt.Errorf("MIGRATE_ON_START=%q is not a boolean", b))
-		}
-	}
-	durations := []struct {
-		key string
-		dst *time.Duration
-		def time.Duration
-	}{
-		{"CACHE_TTL", &c.cacheTTL, redis.DefaultTTL},
-		{"CACHE_TIMEOUT", &c.cacheTimeout, redis.DefaultTimeout},
-		{"SHUTDOWN_TIMEOUT", &c.shutdownTimeout, DefaultShutdownTimeout},
-		{"REQUEST_TIMEOUT", &c.requestTimeout, bookshttp.DefaultRequestTimeout},
-		{"MIGRATION_TIMEOUT", &c.migrationTimeout, 2 * time.Minute},
-	}
-	for _, d := range durations {
-		*d.dst = d.def
-		if v := getenv(d.key); v != "" {
-			t, err := time.ParseDuration(v)
-			if err != nil || t <= 0 {
-				errs = append(errs, fmt.Errorf("%s=%q is not a positive duration (e.g. 25s)", d.key, v))
-			}
-			*d.dst = t
-		}
-	}
-	var merrs []error
-	c.metrics, merrs = metricsConfig(getenv)
-	errs = append(errs, merrs...)
-	return c, errors.Join(errs...)
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // serve wires the adapters, migrates, listens, and shuts down gracefully
@@ -173,6 +73,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer db.Close()
+	dt := db.Target()
+	logger.Info("database", "host", dt.Host, "port", dt.Port, "database", dt.Database, "user", dt.User,
+		"tls", dt.TLS, "credentials_from_secret", cfg.dbSecretARN != "")
 
 	if cfg.migrate {
 		mctx, cancel := context.WithTimeout(ctx, cfg.migrationTimeout)
@@ -197,6 +100,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 			return err
 		}
 		defer client.Close()
+		ro := client.Options()
+		logger.Info("cache", "addr", ro.Addr, "db", ro.DB, "tls", ro.TLSConfig != nil, "auth", ro.Password != "")
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		if err := client.Ping(pctx).Err(); err != nil {
 			logger.Warn("cache not reachable at start; serving from the database until it is", "err", err.Error())
@@ -230,8 +135,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 	case <-ctx.Done():
 	}
 
-	logger.Info("shutting down", "deadline_s", cfg.shutdownTimeout.Seconds())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	// Not ready at once, still serving for the grace, then the drain: all
+	// within SHUTDOWN_TIMEOUT of the signal.
+	deadline := time.Now().Add(cfg.shutdownTimeout)
+	srv.Drain()
+	logger.Info("shutting down", "phase", "not ready, serving for the grace period", "grace_s", cfg.shutdownGrace.Seconds(), "deadline_s", cfg.shutdownTimeout.Seconds())
+	select {
+	case err := <-serveErr:
+		return err
+	case <-time.After(cfg.shutdownGrace):
+	}
+	logger.Info("grace period over; closing the listener and finishing in-flight requests")
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown deadline reached; closed remaining connections", "err", err.Error())
@@ -243,37 +158,27 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 	return nil
 }
 
-// migrateWithRetry retries while the database is unreachable (e.g. Aurora
-// Serverless resuming from zero capacity) until ctx ends.
+// migrateWithRetry retries while the database is not reachable yet (e.g.
+// Aurora Serverless resuming from zero capacity) until ctx ends, and stops
+// at once on an error that waiting cannot fix (postgres.IsTransient).
 func migrateWithRetry(ctx context.Context, db *postgres.DB, logger *slog.Logger) error {
 	delay := 500 * time.Millisecond
 	for {
 		err := postgres.Migrate(ctx, db, logger)
-		if err == nil || !retryable(err) {
-			return err
+		if err == nil {
+			return nil
+		}
+		if !postgres.IsTransient(err) {
+			return fmt.Errorf("migrations failed; not retrying, this needs a fix: %s: %w", postgres.Advice(err), err)
 		}
 		logger.Warn("database not ready; retrying migrations", "err", err.Error(), "in_ms", delay.Milliseconds())
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+			return fmt.Errorf("%w (gave up after MIGRATION_TIMEOUT: %w; %s)", err, ctx.Err(), postgres.Advice(err))
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 5*time.Second)
 	}
-}
-
-// retryable is true for errors that look like "the database is not up yet".
-func retryable(err error) bool {
-	if postgres.IsAuthFailure(err) {
-		return false
-	}
-	s := err.Error()
-	for _, frag := range []string{"connect", "connection refused", "the database system is starting up", "timeout", "no such host", "EOF"} {
-		if strings.Contains(s, frag) {
-			return true
-		}
-	}
-	return false
 }
 
 // healthcheck is the container health check: the image has no shell, so

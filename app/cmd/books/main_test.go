@@ -45,44 +45,6 @@ func env(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
 }
 
-func TestLoadConfig(t *testing.T) {
-	t.Run("Defaults", func(t *testing.T) {
-		c, err := loadConfig(env(map[string]string{"BASIC_AUTH_PASSWORD": "p"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.port != "8080" || c.authUser != "books" || c.shutdownTimeout != 25*time.Second || !c.migrate || c.redisURL != "" {
-			t.Fatalf("%+v", c)
-		}
-	})
-	t.Run("RequiresPassword", func(t *testing.T) {
-		_, err := loadConfig(env(nil))
-		if err == nil || !strings.Contains(err.Error(), "BASIC_AUTH_PASSWORD") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("CacheDisabledWinsOverRedisURL", func(t *testing.T) {
-		c, err := loadConfig(env(map[string]string{"BASIC_AUTH_PASSWORD": "p", "REDIS_URL": "redis://x", "CACHE_DISABLED": "true"}))
-		if err != nil || c.redisURL != "" {
-			t.Fatalf("%v %+v", err, c)
-		}
-	})
-	t.Run("Overrides", func(t *testing.T) {
-		c, err := loadConfig(env(map[string]string{"BASIC_AUTH_PASSWORD": "p", "BASIC_AUTH_USER": "gw", "PORT": "9000", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s", "CACHE_TTL": "1m", "DB_MAX_CONNS": "7", "MIGRATE_ON_START": "false"}))
-		if err != nil || c.authUser != "gw" || c.port != "9000" || c.shutdownTimeout != 10*time.Second || c.cacheTTL != time.Minute || c.dbMaxConns != 7 || c.migrate {
-			t.Fatalf("%v %+v", err, c)
-		}
-	})
-	for k, v := range map[string]string{"PORT": "http", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "-1s", "CACHE_TIMEOUT": "soon", "CACHE_DISABLED": "maybe", "DB_MAX_CONNS": "0", "MIGRATE_ON_START": "perhaps"} {
-		t.Run("Invalid_"+k, func(t *testing.T) {
-			_, err := loadConfig(env(map[string]string{"BASIC_AUTH_PASSWORD": "p", k: v}))
-			if err == nil || !strings.Contains(err.Error(), k) {
-				t.Fatalf("err = %v, want one naming %s", err, k)
-			}
-		})
-	}
-}
-
 func TestRunUnknownCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"serve-please"}, env(nil), io.Discard); err == nil {
 		t.Fatal("no error")
@@ -285,7 +247,7 @@ func waitForBlockedUpdate(t *testing.T) {
 // with a normal response, and exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	t.Run("RequestInFlightCompletes", func(t *testing.T) {
-		p := start(t)
+		p := start(t, "SHUTDOWN_GRACE=500ms")
 		id := p.createBook(t)
 		release := lockBook(t, id)
 
@@ -346,7 +308,7 @@ func TestGracefulShutdown(t *testing.T) {
 	})
 
 	t.Run("DeadlineBoundsShutdown", func(t *testing.T) {
-		p := start(t, "SHUTDOWN_TIMEOUT=1s")
+		p := start(t, "SHUTDOWN_TIMEOUT=1s", "SHUTDOWN_GRACE=0s")
 		id := p.createBook(t)
 		lockBook(t, id) // never released during the shutdown
 		go func() {
