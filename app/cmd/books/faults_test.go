@@ -187,6 +187,7 @@ func TestMigrationFailsFastOnPermanentErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			binary(t)
 			began := time.Now()
 			out, code := runToExit(t, 40*time.Second, "DATABASE_URL="+c.url, "MIGRATION_TIMEOUT=30s")
 			took := time.Since(began)
@@ -219,9 +220,10 @@ func TestMigrationFailsFastOnPermanentErrors(t *testing.T) {
 // returns its combined output and exit code.
 func runToExit(t *testing.T, limit time.Duration, extra ...string) (string, int) {
 	t.Helper()
+	bin := binary(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t))
+	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PORT=0", "BASIC_AUTH_PASSWORD=pw", "CACHE_DISABLED=true"}
 	cmd.Env = append(cmd.Env, extra...)
 	out, err := cmd.CombinedOutput()
