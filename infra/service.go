@@ -24,6 +24,15 @@ const (
 	// StopTimeoutSeconds is above the app's 25 s drain deadline
 	// (SHUTDOWN_TIMEOUT), so SIGKILL never interrupts a drain.
 	StopTimeoutSeconds = 30
+	// ShutdownGraceSeconds (app SHUTDOWN_GRACE): after SIGTERM the app
+	// answers /readyz 503 and keeps serving, with Connection: close, while
+	// the load balancer stops routing to a target whose deregistration
+	// started with the signal (Fargate Spot interruption).
+	ShutdownGraceSeconds = 10
+	// ShutdownTimeoutSeconds (app SHUTDOWN_TIMEOUT) is SIGTERM to exit:
+	// the grace plus in-flight requests (10 s request timeout); below
+	// StopTimeoutSeconds and DeregistrationDelaySeconds.
+	ShutdownTimeoutSeconds = 25
 	// HealthCheckPath is the ALB target group's health check: liveness
 	// only, so a database outage does not take every target out.
 	HealthCheckPath = "/healthz"

@@ -98,6 +98,8 @@ func ContainerDefinitions(in ContainerInputs) (string, error) {
 			// Aurora has rds.force_ssl=1.
 			{"PGSSLMODE", "require"},
 			{"DB_SECRET_ARN", in.DbSecretArn},
+			{"SHUTDOWN_GRACE", strconv.Itoa(ShutdownGraceSeconds) + "s"},
+			{"SHUTDOWN_TIMEOUT", strconv.Itoa(ShutdownTimeoutSeconds) + "s"},
 		},
 		Secrets: []ContainerSecret{
 			{"BASIC_AUTH_PASSWORD", in.BasicAuthSecretArn},

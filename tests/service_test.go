@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/books-platform/books/infra"
 	"github.com/books-platform/books/tests/harness"
@@ -377,6 +378,7 @@ func TestServiceLoadBalancer(t *testing.T) {
 		if d, _ := propNumber(tg, "deregistrationDelay"); d <= 0 || d > 60 {
 			t.Errorf("deregistration delay = %v, want short (≤ 60 s)", d)
 		}
+		checkStopTimings(t, svcContainers(t, g)[0], tg)
 		l := svcFind(t, g, "aws:lb/listener:Listener", "service")
 		lport, _ := propNumber(l, "port")
 		if lport != 80 || propString(l, "protocol") != "HTTP" || propString(l, "loadBalancerArn") != svcOut(alb, "arn") {
@@ -677,4 +679,31 @@ func svcGrantsEqual(a, b map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+// checkStopTimings: the app's shutdown (app/README.md "Shutdown") fits the
+// platform's: grace + the 10 s request timeout within SHUTDOWN_TIMEOUT, which
+// is below the container's stopTimeout (else SIGKILL cuts the drain), which
+// is at most the target group's deregistration delay (else the ALB cuts
+// connections the app is still finishing).
+func checkStopTimings(t *testing.T, c containerDefinition, tg *harness.Resource) {
+	t.Helper()
+	env := map[string]time.Duration{}
+	for _, kv := range c.Environment {
+		if kv.Name == "SHUTDOWN_GRACE" || kv.Name == "SHUTDOWN_TIMEOUT" {
+			d, err := time.ParseDuration(kv.Value)
+			if err != nil {
+				t.Errorf("%s=%q is not a duration", kv.Name, kv.Value)
+			}
+			env[kv.Name] = d
+		}
+	}
+	grace, timeout := env["SHUTDOWN_GRACE"], env["SHUTDOWN_TIMEOUT"]
+	stop := time.Duration(c.StopTimeout) * time.Second
+	dereg, _ := propNumber(tg, "deregistrationDelay")
+	const requestTimeout = 10 * time.Second // the app's REQUEST_TIMEOUT default
+	if grace <= 0 || grace+requestTimeout > timeout || timeout >= stop || stop > time.Duration(dereg)*time.Second {
+		t.Errorf("stop timings: SHUTDOWN_GRACE %v + request timeout %v ≤ SHUTDOWN_TIMEOUT %v < stopTimeout %v ≤ deregistration delay %vs does not hold",
+			grace, requestTimeout, timeout, stop, dereg)
+	}
 }
