@@ -1,8 +1,14 @@
-// Package redis is the Redis adapter: a cache-aside decorator around any
-// books.BookService. The cache is an optimisation only: every cache call has
-// a short deadline, and any cache failure falls through to the wrapped
-// service, so a Redis outage costs latency measured in milliseconds and
-// never an error.
+// Package redis is the Redis adapter: a coherent cache in front of any
+// books.BookService. Entries carry the book's version; writers install their
+// new version (a delete installs a tombstone) atomically, and a fill from a
+// read can never replace a newer version, so once a write has returned no
+// read that starts later returns an older version, on any instance sharing
+// the Redis server (scripts.go has the protocol, epoch.go the detection of
+// a server that lost writes).
+//
+// The cache is an optimisation only: every cache call has a short deadline,
+// and any cache failure falls through to the wrapped service, so a Redis
+// outage costs latency measured in milliseconds and never an error.
 package redis
 
 import (
@@ -11,6 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,7 +33,19 @@ const (
 	DefaultTTL      = 5 * time.Minute
 	DefaultTimeout  = 100 * time.Millisecond
 	DefaultCooldown = time.Second
-	keyPrefix       = "books:v1:book:"
+	keyPrefix       = "books:v2:"
+
+	// leaseTTL bounds how long a reader that missed may take to fill the
+	// entry from the database; a later fill is refused (a miss, never stale).
+	leaseTTL = 3 * time.Second
+	// pendingMargin is added to a write's deadline for its in-flight mark,
+	// so the mark outlives the write and its install.
+	pendingMargin = 2 * time.Second
+	// pendingDefault is the in-flight mark of a write without a deadline.
+	pendingDefault = 30 * time.Second
+	// tombstoneVersion ranks a delete above every version (2^53: exact in
+	// Lua's doubles, far above any real version).
+	tombstoneVersion = "9007199254740992"
 )
 
 // goredisLogger sends go-redis's own messages (dial failures, …) to slog at
@@ -41,7 +62,9 @@ func init() { goredis.SetLogger(goredisLogger{}) }
 // NewClient parses a redis:// or rediss:// (TLS) URL, e.g.
 // rediss://:TOKEN@host:6379/0, and returns a client tuned for a cache that
 // must fail fast: short dial/read/write timeouts, no retries, and context
-// deadlines honoured.
+// deadlines honoured. Every new connection runs CheckServer first (the
+// detection of a restarted or failed-over server that CachedBookService
+// relies on), so build the cache's client with this function.
 func NewClient(url string) (*goredis.Client, error) {
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
@@ -56,19 +79,21 @@ func NewClient(url string) (*goredis.Client, error) {
 	opt.MaxRetries = -1   // no retries: the database is the fallback
 	opt.DialerRetries = 1 // one dial attempt: a refused connection fails at once
 	opt.DisableIdentity = true
+	opt.OnConnect = CheckServer
 	return goredis.NewClient(opt), nil
 }
 
 // Options tune CachedBookService.
 type Options struct {
-	// TTL of a cached book (default DefaultTTL). It bounds how stale an
-	// entry can be if an invalidation is lost while Redis is unreachable.
+	// TTL of a cached book (default DefaultTTL). Coherence does not depend
+	// on it; it bounds memory use and the one residual case described on
+	// CachedBookService.
 	TTL time.Duration
 	// Timeout of each cache call (default DefaultTimeout).
 	Timeout time.Duration
 	// Cooldown is how long reads skip the cache after a cache error
 	// (default DefaultCooldown), so an outage does not add Timeout to every
-	// request. Invalidations are always attempted.
+	// request. Writes always talk to the cache.
 	Cooldown time.Duration
 	Logger   *slog.Logger
 	// Observer, when set, is told the outcome of every cache read.
@@ -76,9 +101,10 @@ type Options struct {
 }
 
 // Observer receives one outcome per FindBookByID: a hit (served from the
-// cache), a miss (the cache answered without a usable entry) or an error
-// (the cache failed, timed out, or was skipped while cooling down after a
-// failure). The metrics recorder implements it.
+// cache: a book, or a deleted book's tombstone), a miss (read from the
+// database: no entry, or a write in flight) or an error (the cache failed,
+// timed out, or was skipped while cooling down after a failure). The
+// metrics recorder implements it.
 type Observer interface {
 	CacheHit()
 	CacheMiss()
@@ -91,26 +117,54 @@ func (noObserver) CacheHit()   {}
 func (noObserver) CacheMiss()  {}
 func (noObserver) CacheError() {}
 
-// CachedBookService caches FindBookByID results (cache-aside) and deletes
-// the entry on every successful update or delete before returning, so the
-// HTTP response is sent only after the cache is invalidated.
+// outcome is how a read went in the cache.
+type outcome int
+
+const (
+	hit outcome = iota
+	miss
+	failure
+)
+
+// CachedBookService caches FindBookByID results coherently:
 //
-// Known window: a read that missed the cache, read the old row, and writes
-// it to the cache just after a concurrent writer's invalidation leaves a
-// stale entry until TTL. The window is a few milliseconds; TTL bounds it.
+//   - A read that finds a versioned entry serves it. A read that finds the
+//     key empty takes a lease, reads the database and fills the entry only
+//     if its lease is still there.
+//   - A write first marks the book as written (deleting the entry and any
+//     lease), then writes the database, then installs its version (or a
+//     tombstone) unless a newer one is already there. While a write is in
+//     flight reads go to the database and fills are refused, so a write
+//     whose install fails (Redis timed out, the task died) leaves the entry
+//     absent rather than stale. A 412 removes the mark and leaves the entry
+//     absent: the next read fills it from the database.
+//   - Each new connection checks the server's run_id; a restarted,
+//     restored or promoted server gets a new epoch and earlier entries are
+//     never read again.
+//
+// Residual case: if this instance cannot reach Redis both before and after
+// its database write (while other instances can), the others may serve the
+// previous version until the entry's TTL; the write still succeeds.
 type CachedBookService struct {
 	inner  books.BookService
 	client goredis.UniversalClient
 	opt    Options
 
+	epoch   atomic.Pointer[epoch]
+	epochMu sync.Mutex
+	tokenID string        // this instance's part of lease and writer tokens
+	tokens  atomic.Uint64 // and the counter part
+
 	downUntil atomic.Int64 // unix nanos; reads bypass the cache until then
 	hits      atomic.Int64
 	misses    atomic.Int64
+	errors    atomic.Int64
 }
 
 var _ books.BookService = (*CachedBookService)(nil)
 
-// NewCachedBookService wraps inner with a cache in client.
+// NewCachedBookService wraps inner with a cache in client, which must come
+// from NewClient (or have CheckServer as its OnConnect hook).
 func NewCachedBookService(inner books.BookService, client goredis.UniversalClient, opt Options) *CachedBookService {
 	if opt.TTL <= 0 {
 		opt.TTL = DefaultTTL
@@ -127,41 +181,71 @@ func NewCachedBookService(inner books.BookService, client goredis.UniversalClien
 	if opt.Observer == nil {
 		opt.Observer = noObserver{}
 	}
-	return &CachedBookService{inner: inner, client: client, opt: opt}
+	return &CachedBookService{inner: inner, client: client, opt: opt, tokenID: nonce()}
 }
 
-// Key returns the cache key of a book id.
-func Key(id string) string { return keyPrefix + id }
+// Key returns the key of a book's entry in the current epoch ("" before
+// the service has talked to Redis).
+func (s *CachedBookService) Key(id string) string {
+	if e := s.epoch.Load(); e != nil {
+		return e.prefix + "book:" + id
+	}
+	return ""
+}
 
 // Stats returns the cache hits and misses counted so far.
 func (s *CachedBookService) Stats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
-// FindBookByID serves from the cache when it can, else from inner, and then
-// fills the cache. Not-found results are not cached.
-func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
-	b, outcome := (*books.Book)(nil), failed // skipped: cooling down after a failure
-	if s.available() {
-		b, outcome = s.get(ctx, id)
-	}
-	switch outcome {
+// Errors returns how many reads the cache failed (or skipped) so far.
+func (s *CachedBookService) Errors() int64 { return s.errors.Load() }
+
+func (s *CachedBookService) observe(o outcome) {
+	switch o {
 	case hit:
 		s.hits.Add(1)
 		s.opt.Observer.CacheHit()
-		return b, nil
 	case miss:
+		s.misses.Add(1)
 		s.opt.Observer.CacheMiss()
 	default:
+		s.errors.Add(1)
 		s.opt.Observer.CacheError()
 	}
-	s.misses.Add(1)
-	b, err := s.inner.FindBookByID(ctx, id)
+}
+
+// FindBookByID serves from the cache when it can, else from inner.
+// Not-found results are not cached (a deleted book's tombstone is).
+func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
+	if !s.available() {
+		s.observe(failure)
+		return s.inner.FindBookByID(ctx, id)
+	}
+	lease := s.token()
+	res, err := s.eval(ctx, readScript, id, lease, leaseTTL.Milliseconds())
 	if err != nil {
-		return nil, err
+		s.failed("read", err)
+		s.observe(failure)
+		return s.inner.FindBookByID(ctx, id)
 	}
-	if s.available() {
-		s.set(ctx, b)
+	switch res[0] {
+	case 'D':
+		if b, ok := decodeEntry(res, id); ok {
+			s.observe(hit)
+			return b, nil
+		}
+		s.dropCorrupt(ctx, id)
+	case 'T':
+		s.observe(hit)
+		return nil, books.Errorf(books.ENOTFOUND, "book not found")
 	}
-	return b, nil
+	s.observe(miss)
+	b, err := s.inner.FindBookByID(ctx, id)
+	if err == nil && res == "M" {
+		if _, err := s.eval(ctx, fillScript, id, lease, encodeEntry(b), s.opt.TTL.Milliseconds()); err != nil {
+			s.failed("fill", err)
+		}
+	}
+	return b, err
 }
 
 // FindBooks is not cached (the API gateway's stage cache covers lists).
@@ -169,27 +253,150 @@ func (s *CachedBookService) FindBooks(ctx context.Context, f books.BookFilter) (
 	return s.inner.FindBooks(ctx, f)
 }
 
-// CreateBook needs no invalidation: nothing can be cached under a new id.
+// CreateBook needs no cache work: nothing can be cached under a new id.
 func (s *CachedBookService) CreateBook(ctx context.Context, in books.BookInput, by string) (*books.Book, error) {
 	return s.inner.CreateBook(ctx, in, by)
 }
 
-// UpdateBook updates through inner, then invalidates the entry.
+// UpdateBook marks the book, updates through inner, and installs the new
+// version before returning (so the response is sent only after the cache
+// holds it or holds nothing).
 func (s *CachedBookService) UpdateBook(ctx context.Context, id string, in books.BookInput, pre books.Precondition, by string) (*books.Book, error) {
+	token := s.mark(ctx, id)
 	b, err := s.inner.UpdateBook(ctx, id, in, pre, by)
-	if err == nil {
-		s.invalidate(ctx, id)
+	switch {
+	case err == nil:
+		s.install(ctx, id, token, strconv.FormatInt(b.Version, 10), encodeEntry(b))
+	case books.ErrorCode(err) == books.ENOTFOUND:
+		s.install(ctx, id, token, tombstoneVersion, "T")
+	default:
+		s.settle(ctx, id, token, err)
 	}
 	return b, err
 }
 
-// DeleteBook deletes through inner, then invalidates the entry.
+// DeleteBook marks the book, deletes through inner, and installs a
+// tombstone (also when the book was already gone).
 func (s *CachedBookService) DeleteBook(ctx context.Context, id string, pre books.Precondition) error {
+	token := s.mark(ctx, id)
 	err := s.inner.DeleteBook(ctx, id, pre)
 	if err == nil || books.ErrorCode(err) == books.ENOTFOUND {
-		s.invalidate(ctx, id)
+		s.install(ctx, id, token, tombstoneVersion, "T")
+	} else {
+		s.settle(ctx, id, token, err)
 	}
 	return err
+}
+
+// mark registers a write in flight; it is attempted even while the breaker
+// is open, because it is what keeps a failed install from leaving a stale
+// entry. Its lifetime covers the write's deadline.
+func (s *CachedBookService) mark(ctx context.Context, id string) string {
+	token := s.token()
+	ttl := pendingDefault
+	if d, ok := ctx.Deadline(); ok {
+		ttl = time.Until(d) + pendingMargin
+	}
+	if _, err := s.eval(ctx, markScript, id, token, max(ttl, pendingMargin).Milliseconds()); err != nil {
+		s.failed("mark", err)
+	}
+	return token
+}
+
+func (s *CachedBookService) install(ctx context.Context, id, token, version, value string) {
+	if _, err := s.eval(ctx, installScript, id, token, version, value, s.opt.TTL.Milliseconds()); err != nil {
+		s.failed("install", err)
+	}
+}
+
+// settle ends a write that failed. When the database certainly did not
+// change (a 412 or invalid input) the mark is removed at once; otherwise
+// (a timeout: the write may have committed) it is left to expire, and
+// reads keep going to the database until then.
+func (s *CachedBookService) settle(ctx context.Context, id, token string, err error) {
+	if c := books.ErrorCode(err); c != books.EPRECONDITION && c != books.EINVALID {
+		return
+	}
+	if _, err := s.eval(ctx, releaseScript, id, token); err != nil {
+		s.failed("release", err)
+	}
+}
+
+// eval runs a script on id's keys in the current epoch, with the cache
+// timeout, and moves to the server's new epoch once if it answers "E".
+func (s *CachedBookService) eval(ctx context.Context, script *goredis.Script, id string, args ...any) (string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
+	defer cancel()
+	e, err := s.currentEpoch(ctx)
+	if err != nil {
+		return "", err
+	}
+	argv := append([]any{e.full}, args...)
+	for retried := false; ; retried = true {
+		keys := []string{epochKey, e.prefix + "book:" + id, e.prefix + "pending:" + id}
+		res, err := script.Run(ctx, s.client, keys, argv...).Text()
+		if err != nil {
+			return "", err
+		}
+		if res == "" {
+			return "", errors.New("empty script reply")
+		}
+		if res != "E" {
+			return res, nil
+		}
+		if retried {
+			return "", errors.New("the cache epoch changed twice during one call")
+		}
+		if e, err = s.refreshEpoch(ctx, e); err != nil {
+			return "", err
+		}
+		argv[0] = e.full
+	}
+}
+
+func (s *CachedBookService) token() string {
+	return s.tokenID + strconv.FormatUint(s.tokens.Add(1), 36)
+}
+
+// encodeEntry is "D<version>|<book JSON>".
+func encodeEntry(b *books.Book) string {
+	data, err := json.Marshal(b)
+	if err != nil { // a Book always marshals
+		panic(err)
+	}
+	return "D" + strconv.FormatInt(b.Version, 10) + "|" + string(data)
+}
+
+// decodeEntry parses an entry and checks that it is the book asked for, at
+// the version its header says.
+func decodeEntry(v, id string) (*books.Book, bool) {
+	sep := strings.IndexByte(v, '|')
+	if sep < 1 {
+		return nil, false
+	}
+	version, err := strconv.ParseInt(v[1:sep], 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	var b books.Book
+	if err := json.Unmarshal([]byte(v[sep+1:]), &b); err != nil || b.ID != id || b.Version != version {
+		return nil, false
+	}
+	return &b, true
+}
+
+// dropCorrupt deletes an entry that does not decode (deleting an entry
+// never makes the cache serve older data).
+func (s *CachedBookService) dropCorrupt(ctx context.Context, id string) {
+	key := s.Key(id)
+	if key == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
+	defer cancel()
+	if err := s.client.Del(ctx, key).Err(); err != nil {
+		s.failed("del", err)
+	}
 }
 
 func (s *CachedBookService) available() bool {
@@ -202,57 +409,5 @@ func (s *CachedBookService) failed(op string, err error) {
 	was := s.downUntil.Swap(time.Now().Add(s.opt.Cooldown).UnixNano())
 	if time.Now().UnixNano() >= was {
 		s.opt.Logger.Warn("cache unavailable; serving from the database", "op", op, "err", err.Error())
-	}
-}
-
-// readOutcome is what a cache read found.
-type readOutcome int
-
-const (
-	hit readOutcome = iota
-	miss
-	failed
-)
-
-func (s *CachedBookService) get(ctx context.Context, id string) (*books.Book, readOutcome) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
-	defer cancel()
-	data, err := s.client.Get(ctx, Key(id)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return nil, miss
-	}
-	if err != nil {
-		s.failed("get", err)
-		return nil, failed
-	}
-	var b books.Book
-	if err := json.Unmarshal(data, &b); err != nil || b.ID != id {
-		// A corrupt or foreign entry: drop it and read the database.
-		s.invalidate(ctx, id)
-		return nil, miss
-	}
-	return &b, hit
-}
-
-func (s *CachedBookService) set(ctx context.Context, b *books.Book) {
-	data, err := json.Marshal(b)
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
-	defer cancel()
-	if err := s.client.Set(ctx, Key(b.ID), data, s.opt.TTL).Err(); err != nil {
-		s.failed("set", err)
-	}
-}
-
-// invalidate deletes the entry; it is attempted even while the breaker is
-// open, because a missed invalidation is the one way the cache can serve
-// stale data (for at most TTL).
-func (s *CachedBookService) invalidate(ctx context.Context, id string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
-	defer cancel()
-	if err := s.client.Del(ctx, Key(id)).Err(); err != nil {
-		s.failed("del", fmt.Errorf("invalidate: %w", err))
 	}
 }

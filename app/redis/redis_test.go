@@ -2,10 +2,12 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,9 +88,58 @@ func (m *memBooks) readCount() int {
 	return m.reads
 }
 
+// pausingBooks signals read after its first FindBookByID has read the
+// row, and returns only when resume is closed: a reader overtaken by a
+// writer between its database read and its cache fill.
+type pausingBooks struct {
+	*memBooks
+	once         sync.Once
+	read, resume chan struct{}
+}
+
+func (p *pausingBooks) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
+	b, err := p.memBooks.FindBookByID(ctx, id)
+	p.once.Do(func() {
+		close(p.read)
+		<-p.resume
+	})
+	return b, err
+}
+
+// breakingBooks sets after once an update has reached the store: the
+// cache connection fails from then on (see failingHook).
+type breakingBooks struct {
+	*memBooks
+	after *atomic.Bool
+}
+
+func (b *breakingBooks) UpdateBook(ctx context.Context, id string, in books.BookInput, pre books.Precondition, by string) (*books.Book, error) {
+	bk, err := b.memBooks.UpdateBook(ctx, id, in, pre, by)
+	b.after.Store(true)
+	return bk, err
+}
+
+// failingHook fails every command while broken is set, as a Redis that
+// became unreachable does.
+type failingHook struct{ broken *atomic.Bool }
+
+func (h failingHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (h failingHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if h.broken.Load() {
+			cmd.SetErr(errors.New("injected: connection lost"))
+			return cmd.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h failingHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func client(t *testing.T, url string) *goredis.Client {
+func client(t testing.TB, url string) *goredis.Client {
 	t.Helper()
 	c, err := redis.NewClient(url)
 	if err != nil {
@@ -108,7 +159,11 @@ func TestCachedBookService(t *testing.T) {
 		mem := newMem()
 		s := redis.NewCachedBookService(mem, rc, redis.Options{TTL: time.Minute, Logger: quiet})
 		b, _ := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
-		t.Cleanup(func() { rc.Del(ctx, redis.Key(b.ID)) })
+		t.Cleanup(func() {
+			if k := s.Key(b.ID); k != "" {
+				rc.Del(ctx, k)
+			}
+		})
 		return mem, s, b
 	}
 
@@ -123,33 +178,34 @@ func TestCachedBookService(t *testing.T) {
 		if mem.readCount() != 1 {
 			t.Fatalf("database read %d times, want 1", mem.readCount())
 		}
-		if ttl := rc.TTL(ctx, redis.Key(b.ID)).Val(); ttl <= 0 || ttl > time.Minute {
+		if ttl := rc.TTL(ctx, s.Key(b.ID)).Val(); ttl <= 0 || ttl > time.Minute {
 			t.Fatalf("cache entry TTL = %v", ttl)
 		}
-		if hits, misses := s.Stats(); hits != 2 || misses != 1 {
-			t.Fatalf("hits/misses = %d/%d", hits, misses)
+		if hits, misses := s.Stats(); hits != 2 || misses != 1 || s.Errors() != 0 {
+			t.Fatalf("hits/misses/errors = %d/%d/%d", hits, misses, s.Errors())
 		}
 	})
 
-	t.Run("UpdateInvalidates", func(t *testing.T) {
-		_, s, b := setup(t)
+	t.Run("UpdateInstallsNewVersion", func(t *testing.T) {
+		mem, s, b := setup(t)
 		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "new", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
 			t.Fatal(err)
 		}
-		if n := rc.Exists(ctx, redis.Key(b.ID)).Val(); n != 0 {
-			t.Fatal("cache entry survived the update")
-		}
+		reads := mem.readCount()
 		got, _ := s.FindBookByID(ctx, b.ID)
 		if got.Title != "new" || got.Version != 2 {
 			t.Fatalf("read after update: %+v", got)
 		}
+		if mem.readCount() != reads {
+			t.Fatal("the read after the update went to the database: the write did not install its version")
+		}
 	})
 
-	t.Run("FailedUpdateKeepsEntry", func(t *testing.T) {
-		_, s, b := setup(t)
+	t.Run("FailedUpdateLeavesNoEntry", func(t *testing.T) {
+		mem, s, b := setup(t)
 		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -157,21 +213,77 @@ func TestCachedBookService(t *testing.T) {
 		if books.ErrorCode(err) != books.EPRECONDITION {
 			t.Fatalf("update: %v", err)
 		}
-		if n := rc.Exists(ctx, redis.Key(b.ID)).Val(); n != 1 {
-			t.Fatal("cache entry dropped by a failed update")
+		if n := rc.Exists(ctx, s.Key(b.ID)).Val(); n != 0 {
+			t.Fatal("an entry survived a 412: a client retrying GET + PUT could keep reading it")
+		}
+		reads := mem.readCount()
+		for range 2 { // refilled from the database, then a hit
+			if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if mem.readCount() != reads+1 {
+			t.Fatalf("database reads after the 412: %d, want 1", mem.readCount()-reads)
 		}
 	})
 
-	t.Run("DeleteInvalidates", func(t *testing.T) {
-		_, s, b := setup(t)
+	t.Run("FillNeverReplacesNewerVersion", func(t *testing.T) {
+		mem, _, b := setup(t)
+		slow := &pausingBooks{memBooks: mem, read: make(chan struct{}), resume: make(chan struct{})}
+		s := redis.NewCachedBookService(slow, rc, redis.Options{TTL: time.Minute, Logger: quiet})
+		got := make(chan *books.Book)
+		go func() {
+			r, _ := s.FindBookByID(ctx, b.ID) // misses, reads version 1, waits
+			got <- r
+		}()
+		<-slow.read
+		if _, err := s.UpdateBook(ctx, b.ID, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		close(slow.resume) // the slow reader now tries to fill version 1
+		if r := <-got; r.Version != 1 {
+			t.Fatalf("the slow read returned version %d", r.Version)
+		}
+		after, err := s.FindBookByID(ctx, b.ID)
+		if err != nil || after.Version != 2 {
+			t.Fatalf("read after the update returned %+v, %v; want version 2", after, err)
+		}
+	})
+
+	t.Run("InstallFailureLeavesNoStaleEntry", func(t *testing.T) {
+		// Instance A loses Redis between its database write and its
+		// install; instance B (Redis fine) must not serve the old version.
+		mem, b2, b := setup(t)
+		if _, err := b2.FindBookByID(ctx, b.ID); err != nil { // B caches version 1
+			t.Fatal(err)
+		}
+		var broken atomic.Bool
+		ac := client(t, testenv.RedisURL())
+		ac.AddHook(failingHook{&broken})
+		a := redis.NewCachedBookService(&breakingBooks{memBooks: mem, after: &broken}, ac, redis.Options{TTL: time.Minute, Logger: quiet})
+		if _, err := a.UpdateBook(ctx, b.ID, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b2.FindBookByID(ctx, b.ID)
+		if err != nil || got.Version != 2 {
+			t.Fatalf("instance B read %+v, %v after A's write returned; want version 2", got, err)
+		}
+	})
+
+	t.Run("DeleteInstallsTombstone", func(t *testing.T) {
+		mem, s, b := setup(t)
 		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DeleteBook(ctx, b.ID, books.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
+		reads := mem.readCount()
 		if _, err := s.FindBookByID(ctx, b.ID); books.ErrorCode(err) != books.ENOTFOUND {
 			t.Fatalf("read after delete: %v", err)
+		}
+		if mem.readCount() != reads {
+			t.Fatal("the read after the delete went to the database: no tombstone")
 		}
 	})
 
@@ -190,7 +302,10 @@ func TestCachedBookService(t *testing.T) {
 
 	t.Run("CorruptEntryFallsBackToDatabase", func(t *testing.T) {
 		_, s, b := setup(t)
-		rc.Set(ctx, redis.Key(b.ID), "{not json", time.Minute)
+		if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		rc.Set(ctx, s.Key(b.ID), "D1|{not json", time.Minute)
 		got, err := s.FindBookByID(ctx, b.ID)
 		if err != nil || got.ID != b.ID {
 			t.Fatalf("find: %v %+v", err, got)

@@ -1,0 +1,361 @@
+package redis_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/books-platform/books/app"
+	bookshttp "github.com/books-platform/books/app/http"
+	"github.com/books-platform/books/app/internal/testenv"
+	"github.com/books-platform/books/app/postgres"
+	"github.com/books-platform/books/app/redis"
+)
+
+const instancePassword = "coherence"
+
+// instance is one app instance as a task runs it: its own pool, its own
+// Redis client and cache service, and its own HTTP server.
+type instance struct {
+	url string
+	svc *redis.CachedBookService
+}
+
+func startInstance(t *testing.T, redisURL string, opt redis.Options) instance {
+	t.Helper()
+	db := openDB(t)
+	if opt.Logger == nil {
+		opt.Logger = quiet
+	}
+	svc := redis.NewCachedBookService(postgres.NewBookService(db), client(t, redisURL), opt)
+	srv := bookshttp.NewServer(bookshttp.Config{Books: svc, Ping: db.Ping, Username: "books", Password: instancePassword, Logger: quiet})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		<-served
+	})
+	return instance{url: "http://" + ln.Addr().String(), svc: svc}
+}
+
+var loadClient = &http.Client{
+	Timeout:   10 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+}
+
+// call sends one request and returns the status and the book's version
+// (0 when the body is not a book).
+func call(method, url, ifMatch, body string) (int, int64, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.SetBasicAuth("books", instancePassword)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
+	resp, err := loadClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	var b struct{ Version int64 }
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(data, &b); err != nil {
+			return 0, 0, fmt.Errorf("%s %s: %w: %s", method, url, err, data)
+		}
+	}
+	return resp.StatusCode, b.Version, nil
+}
+
+// TestCoherenceTwoInstances runs writers (GET, then PUT with If-Match, retried
+// on 412) and readers against a few hot books through two app instances that
+// share one database and one Redis, each request on a random instance.
+//
+// Invariant: no read returns a version older than the newest write that
+// completed (response received) before the read began. Progress: every
+// If-Match edit loop succeeds within maxAttempts tries.
+func TestCoherenceTwoInstances(t *testing.T) {
+	const (
+		totalOps    = 10_000
+		hotBooks    = 3
+		writers     = 4
+		readers     = 8
+		maxAttempts = 200
+	)
+	opt := redis.Options{TTL: 5 * time.Minute}
+	inst := []instance{startInstance(t, testenv.RedisURL(), opt), startInstance(t, testenv.RedisURL(), opt)}
+
+	ids := make([]string, hotBooks)
+	for i := range ids {
+		b, err := inst[0].svc.CreateBook(context.Background(), books.BookInput{Title: "hot", Author: "a", Year: 2000}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = b.ID
+	}
+	var completed [hotBooks]atomic.Int64 // newest completed write per book
+	for i := range completed {
+		completed[i].Store(1)
+	}
+
+	var ops, reads, edits, preconditionFailed, violations, stuck, maxTries atomic.Int64
+	var firstViolation sync.Once
+	var violationMsg string
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+readers)
+
+	read := func(r *rand.Rand, book int) (int64, error) {
+		floor := completed[book].Load()
+		status, v, err := call("GET", inst[r.IntN(2)].url+"/book/"+ids[book], "", "")
+		ops.Add(1)
+		reads.Add(1)
+		if err != nil || status != http.StatusOK {
+			return 0, fmt.Errorf("GET: status %d, %v", status, err)
+		}
+		if v < floor {
+			violations.Add(1)
+			firstViolation.Do(func() {
+				violationMsg = fmt.Sprintf("book %d: read version %d after version %d was written", book, v, floor)
+			})
+		}
+		return v, nil
+	}
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 1))
+			for n := 0; ops.Load() < totalOps; n++ {
+				book := r.IntN(hotBooks)
+				for try := 1; ; try++ {
+					v, err := read(r, book)
+					if err != nil {
+						errs <- err
+						return
+					}
+					body := fmt.Sprintf(`{"title":"writer %d edit %d","author":"a","year":2000}`, w, n)
+					status, nv, err := call("PUT", inst[r.IntN(2)].url+"/book/"+ids[book], `"`+strconv.FormatInt(v, 10)+`"`, body)
+					ops.Add(1)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if status == http.StatusOK {
+						for cur := completed[book].Load(); nv > cur && !completed[book].CompareAndSwap(cur, nv); cur = completed[book].Load() {
+						}
+						edits.Add(1)
+						if int64(try) > maxTries.Load() {
+							maxTries.Store(int64(try))
+						}
+						break
+					}
+					if status != http.StatusPreconditionFailed {
+						errs <- fmt.Errorf("PUT: status %d", status)
+						return
+					}
+					preconditionFailed.Add(1)
+					if try >= maxAttempts {
+						stuck.Add(1)
+						break
+					}
+				}
+			}
+		}()
+	}
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(100+i), 2))
+			for ops.Load() < totalOps {
+				if _, err := read(r, r.IntN(hotBooks)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	var hits, misses int64
+	for _, in := range inst {
+		h, m := in.svc.Stats()
+		hits, misses = hits+h, misses+m
+	}
+	t.Logf("operations %d: reads %d, successful If-Match edits %d, 412s %d, edit loops past %d tries %d, most tries of a successful edit %d; cache hits %d, misses %d; violations %d",
+		ops.Load(), reads.Load(), edits.Load(), preconditionFailed.Load(), maxAttempts, stuck.Load(), maxTries.Load(), hits, misses, violations.Load())
+	if ops.Load() < totalOps {
+		t.Errorf("only %d operations ran", ops.Load())
+	}
+	if hits == 0 {
+		t.Error("no cache hits: the test did not exercise the cache")
+	}
+	if n := violations.Load(); n > 0 {
+		t.Errorf("%d reads returned a version older than a completed write; first: %s", n, violationMsg)
+	}
+	if n := stuck.Load(); n > 0 {
+		t.Errorf("%d If-Match edit loops made no progress in %d tries", n, maxAttempts)
+	}
+}
+
+// TestCoherenceAcrossRedisRestart restarts a private redis-server between a
+// write and the next read, the server coming back with data from before the
+// write: an RDB snapshot, or an append-only file cut short (what
+// appendfsync everysec loses in a crash, or what a promoted replica that had
+// not received the last writes holds). No read after the restart may return
+// the version from before the write.
+func TestCoherenceAcrossRedisRestart(t *testing.T) {
+	modes := []struct {
+		name string
+		args []string
+		// persist records the state the server will come back with.
+		persist func(t *testing.T, srv *testenv.Redis, admin *goredis.Client)
+		// restore puts that state in place while the server is down.
+		restore func(t *testing.T, srv *testenv.Redis)
+	}{
+		{
+			name: "RDBSnapshot",
+			args: []string{"--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb"},
+			persist: func(t *testing.T, _ *testenv.Redis, admin *goredis.Client) {
+				if err := admin.Save(context.Background()).Err(); err != nil {
+					t.Fatal(err)
+				}
+			},
+			restore: func(*testing.T, *testenv.Redis) {},
+		},
+		{
+			name: "AppendOnlyFileCutShort",
+			args: []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--appenddirname", "aof"},
+			persist: func(t *testing.T, srv *testenv.Redis, _ *goredis.Client) {
+				copyDir(t, filepath.Join(srv.Dir, "aof"), filepath.Join(srv.Dir, "aof.before-write"))
+			},
+			restore: func(t *testing.T, srv *testenv.Redis) {
+				if err := os.RemoveAll(filepath.Join(srv.Dir, "aof")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(filepath.Join(srv.Dir, "aof.before-write"), filepath.Join(srv.Dir, "aof")); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			ctx := context.Background()
+			const n = 20
+			srv := testenv.StartPersistentRedis(t, mode.args...)
+			opt := redis.Options{TTL: 5 * time.Minute, Cooldown: 20 * time.Millisecond}
+			svcs := []*redis.CachedBookService{
+				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
+				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
+			}
+			admin := client(t, srv.URL())
+
+			ids := make([]string, n)
+			for i := range ids {
+				b, err := svcs[0].CreateBook(ctx, books.BookInput{Title: "v1", Author: "a", Year: 2000}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[i] = b.ID
+				for _, s := range svcs { // fill, then hit, on both instances
+					for range 2 {
+						if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			if h, _ := svcs[1].Stats(); h == 0 {
+				t.Fatal("the cache served no hits before the restart")
+			}
+			mode.persist(t, srv, admin)
+			for i, id := range ids {
+				s := svcs[i%2]
+				if _, err := s.UpdateBook(ctx, id, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.Stop()
+			mode.restore(t, srv)
+			srv.Start()
+
+			hitsBefore := int64(0)
+			for _, s := range svcs {
+				h, _ := s.Stats()
+				hitsBefore += h
+			}
+			stale, total := 0, 0
+			for round := range 3 {
+				time.Sleep(2 * opt.Cooldown) // past any breaker cooldown the restart caused
+				for _, id := range ids {
+					for _, s := range svcs {
+						b, err := s.FindBookByID(ctx, id)
+						if err != nil {
+							t.Fatalf("round %d: %v", round, err)
+						}
+						total++
+						if b.Version < 2 {
+							stale++
+						}
+					}
+				}
+			}
+			hitsAfter := int64(0)
+			for _, s := range svcs {
+				h, _ := s.Stats()
+				hitsAfter += h
+			}
+			t.Logf("%s: %d reads after the restart, %d stale, %d served by the cache", mode.name, total, stale, hitsAfter-hitsBefore)
+			if stale > 0 {
+				t.Errorf("%d of %d reads after the restart returned the version from before the write", stale, total)
+			}
+			if hitsAfter == hitsBefore {
+				t.Error("the cache served nothing after the restart")
+			}
+		})
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}
