@@ -257,6 +257,14 @@ same "$(json_field title)" "$title (edited)" "PUT /book/{id}: title"
 same "$(json_field year)" 1966 "PUT /book/{id}: year"
 same "$(json_field version)" 2 "PUT /book/{id}: version"
 
+# The stage cache may still hold the GET from before the PUT (for its 60 s
+# TTL). Cache-Control: max-age=0 is how a client reads its own write: the
+# gateway fetches from the service and replaces its entry.
+call auth GET "/book/$created_id" 20 -H 'Cache-Control: max-age=0'
+expect 200 "GET /book/{id} with Cache-Control: max-age=0 after the PUT"
+same "$(json_field title)" "$title (edited)" "GET /book/{id} after the PUT: title"
+same "$(json_field version)" 2 "GET /book/{id} after the PUT: version"
+
 call none DELETE "/book/$created_id" 20
 expect 401 "DELETE /book/{id} without credentials"
 

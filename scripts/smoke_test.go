@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -140,13 +141,56 @@ func startApp(t *testing.T) localApp {
 // gateway stands in for API Gateway in front of the app: GET /book is
 // public, every other book route needs the Cognito token in Authorization
 // (401 {"message":"Unauthorized"} otherwise), the integration replaces it
-// with the backend's Basic credentials, and the limits demo answers like the
-// real one (504 for the 30 s Lambda, 413 above 10 MB) without waiting.
+// with the backend's Basic credentials, GET responses go through a stage
+// cache (stageCache), and the limits demo answers like the real one (504
+// for the 30 s Lambda, 413 above 10 MB) without waiting.
 type gateway struct {
 	token          string
 	openWrites     bool // a broken authorizer: writes pass without a token
 	limitsTimeCode int  // status of /limits/time/exceed (504 when right)
 	failPut        bool // a broken integration: PUT answers 500
+	// ignoreCacheControl is the seed's stage: requireAuthorizationForCacheControl
+	// on a Cognito-authorized method, so Cache-Control: max-age=0 is ignored.
+	ignoreCacheControl bool
+}
+
+// stageCache stands in for the API Gateway stage cache: 200 responses of
+// GET are kept for 60 s, keyed by path and query string (the cache keys the
+// stage uses: bookId and the list's parameters). A request with
+// Cache-Control: max-age=0 is sent to the backend and its response replaces
+// the entry, unless the stage ignores the header.
+type stageCache struct {
+	mu                 sync.Mutex
+	entries            map[string]*httptest.ResponseRecorder
+	expires            map[string]time.Time
+	ignoreCacheControl bool
+}
+
+func (c *stageCache) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method != http.MethodGet {
+		next.ServeHTTP(w, r)
+		return
+	}
+	key := r.URL.Path + "?" + r.URL.RawQuery
+	refresh := !c.ignoreCacheControl && strings.Contains(r.Header.Get("Cache-Control"), "max-age=0")
+	c.mu.Lock()
+	rec, ok := c.entries[key]
+	fresh := ok && time.Now().Before(c.expires[key])
+	c.mu.Unlock()
+	if !fresh || refresh {
+		rec = httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			c.mu.Lock()
+			c.entries[key], c.expires[key] = rec, time.Now().Add(60*time.Second)
+			c.mu.Unlock()
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 func (g gateway) start(t *testing.T, app localApp) string {
@@ -156,9 +200,10 @@ func (g gateway) start(t *testing.T, app localApp) string {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(backend)
+	cache := &stageCache{entries: map[string]*httptest.ResponseRecorder{}, expires: map[string]time.Time{}, ignoreCacheControl: g.ignoreCacheControl}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/book", g.authorize(false, proxy, app))
-	mux.HandleFunc("/v1/book/{bookId}", g.authorize(true, proxy, app))
+	mux.HandleFunc("/v1/book", g.authorize(false, proxy, app, cache))
+	mux.HandleFunc("/v1/book/{bookId}", g.authorize(true, proxy, app, cache))
 	mux.HandleFunc("GET /v1/limits/time/exceed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(g.limitsTimeCode)
@@ -178,7 +223,7 @@ func (g gateway) start(t *testing.T, app localApp) string {
 	return srv.URL + "/v1"
 }
 
-func (g gateway) authorize(always bool, proxy http.Handler, app localApp) http.HandlerFunc {
+func (g gateway) authorize(always bool, proxy http.Handler, app localApp, cache *stageCache) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/v1")
 		public := r.Method == http.MethodGet && !always
@@ -197,7 +242,7 @@ func (g gateway) authorize(always bool, proxy http.Handler, app localApp) http.H
 		r.Header.Del("Authorization")
 		r.SetBasicAuth("books", app.password)
 		r.Header.Set("X-User-Sub", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
-		proxy.ServeHTTP(w, r)
+		cache.serve(w, r, proxy)
 	}
 }
 
@@ -228,7 +273,8 @@ func (app localApp) countSmokeBooks(t *testing.T) int {
 var bookSteps = []string{
 	"GET /book without credentials", "POST /book without credentials", "POST /book",
 	"GET /book/{id}", "GET /book/{id} without credentials", "GET /book",
-	"PUT /book/{id} without credentials", "PUT /book/{id}", "DELETE /book/{id} without credentials",
+	"PUT /book/{id} without credentials", "PUT /book/{id}",
+	"GET /book/{id} with Cache-Control: max-age=0 after the PUT", "DELETE /book/{id} without credentials",
 	"DELETE /book/{id}", "DELETE /book/{id} again",
 }
 
@@ -314,6 +360,24 @@ func TestSmokeTestAgainstLocalApp(t *testing.T) {
 		r = run(t, smokeTimeout, env, "smoke-test.sh", "--stack", "dev", "--token", token, "--no-limits")
 		if r.code != 0 || strings.Contains(r.stdout, "/limits/") {
 			t.Fatalf("--no-limits must win over the stack output, got %s", r)
+		}
+	})
+
+	t.Run("GatewayRefreshAfterPut", func(t *testing.T) {
+		gw := gateway{token: token, limitsTimeCode: http.StatusGatewayTimeout}.start(t, app)
+		r := run(t, smokeTimeout, []string{"BOOKS_ID_TOKEN=" + token}, "smoke-test.sh", "--url", gw)
+		if r.code != 0 || !strings.Contains(r.stdout, "ok    200 GET /book/{id} with Cache-Control: max-age=0 after the PUT") {
+			t.Fatalf("want the refreshed read of the PUT, got %s", r)
+		}
+	})
+
+	t.Run("GatewayIgnoresCacheControl", func(t *testing.T) {
+		// The seed's stage: the GET from before the PUT stays cached and
+		// max-age=0 is ignored, so the client cannot read its own write.
+		gw := gateway{token: token, limitsTimeCode: http.StatusGatewayTimeout, ignoreCacheControl: true}.start(t, app)
+		r := run(t, smokeTimeout, []string{"BOOKS_ID_TOKEN=" + token}, "smoke-test.sh", "--url", gw)
+		if r.code != 1 || !strings.Contains(r.stdout, "FAIL  GET /book/{id} after the PUT: title is") {
+			t.Fatalf("want the stale read after the PUT caught, got %s", r)
 		}
 	})
 
