@@ -85,3 +85,12 @@ smoke-test: ## the seed's curl flow against STACK's API with a Cognito token (ne
 
 drift: ## drift check of STACK against AWS: pulumi preview --refresh --expect-no-changes, changed resources as Markdown (needs AWS credentials)
 	scripts/drift.sh --stack $(STACK)
+
+# --- cost estimate (issue 19; README "Cost estimate") -------------------------
+
+FORMAT ?= table
+
+.PHONY: cost
+
+cost: ## monthly and hourly cost of STACK from its mocked graph, cost/prices.yaml and cost/usage/STACK.yaml (FORMAT=table|markdown|json)
+	$(GO) run ./cmd/cost -stack $(STACK) -format $(FORMAT)
