@@ -171,6 +171,12 @@ type AlarmsConfig struct {
 	CacheMemPercent   int      `json:"cacheMemoryPercent"`
 	CacheEvictions    int      `json:"cacheEvictions"`
 	WafBlockedCount   int      `json:"wafBlockedCount"`
+	// The service's own (EMF) metrics: cache hit ratio in percent of the
+	// reads, alarmed only in periods with at least CacheHitRatioMinReads
+	// reads; mean wait for a database connection per acquire, ms.
+	CacheHitRatioPercent  int `json:"cacheHitRatioPercent"`
+	CacheHitRatioMinReads int `json:"cacheHitRatioMinReads"`
+	DbPoolWaitMs          int `json:"dbPoolWaitMs"`
 }
 
 // DefaultConfig returns every structured key's defaults. It is the single
@@ -253,6 +259,10 @@ func DefaultConfig() Config {
 			CacheMemPercent:   80,
 			CacheEvictions:    100,
 			WafBlockedCount:   500,
+			// Justified in README "Service metrics".
+			CacheHitRatioPercent:  50,
+			CacheHitRatioMinReads: 100,
+			DbPoolWaitMs:          100,
 		},
 	}
 }
@@ -741,6 +751,10 @@ func (a AlarmsConfig) validate(p *problems) {
 		{"cacheMemoryPercent", a.CacheMemPercent, 1, 100},
 		{"cacheEvictions", a.CacheEvictions, 1, 100000000},
 		{"wafBlockedCount", a.WafBlockedCount, 1, 100000000},
+		{"cacheHitRatioPercent", a.CacheHitRatioPercent, 1, 100},
+		{"cacheHitRatioMinReads", a.CacheHitRatioMinReads, 1, 100000000},
+		// The request timeout is 10 s: a mean wait above it cannot happen.
+		{"dbPoolWaitMs", a.DbPoolWaitMs, 1, 10000},
 	} {
 		p.intRange(k+"."+t.name, t.v, t.lo, t.hi)
 	}

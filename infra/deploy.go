@@ -69,6 +69,11 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	appMetrics, err := LoadAppMetrics(filepath.Join(projectRoot, AppDir))
+	if err != nil {
+		return err
+	}
+	appDims := AppMetricDimensions{Stack: cfg.Stack, Service: cfg.Project + "-api"}
 	service, err := NewService(ctx, "service", &ServiceArgs{
 		Settings:               cfg.Service,
 		AppDir:                 AppDir,
@@ -87,6 +92,7 @@ func Deploy(ctx *pulumi.Context) error {
 		RedisUrlSecretArn:      cache.UrlSecretArn,
 		CacheKmsKeyArn:         cache.KmsKeyArn,
 		BasicAuthPassword:      cfg.BasicAuthPassword,
+		MetricsEnvironment:     appMetrics.TaskEnvironment(appDims),
 		DeletionProtection:     cfg.Protect,
 		Protect:                cfg.Protect,
 		Env:                    env,
@@ -164,6 +170,7 @@ func Deploy(ctx *pulumi.Context) error {
 			MemberClusters:     cache.MemberClusters,
 			NodeCount:          cfg.Cache.NodeCount,
 		},
+		App: &AppMonitoring{Metrics: appMetrics, Dimensions: appDims},
 	})
 	if err != nil {
 		return err

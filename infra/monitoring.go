@@ -29,6 +29,9 @@ type MonitoringArgs struct {
 	Service      *ServiceMonitoring
 	Database     *DatabaseMonitoring
 	Cache        *CacheMonitoring
+	// App adds the service's own metrics (EMF): a dashboard row and the
+	// cache hit ratio and database pool wait alarms.
+	App *AppMonitoring
 }
 
 // ApiMonitoring identifies the REST API stage (AWS/ApiGateway ApiName +
@@ -169,6 +172,11 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 
 	for _, spec := range AlarmSpecs(args) {
 		if err := newAlarm(ctx, name, spec, args.Settings, topic.Arn, parent); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range AppAlarmSpecs(args) {
+		if err := newMathAlarm(ctx, name, spec, args.Settings, topic.Arn, parent); err != nil {
 			return nil, err
 		}
 	}

@@ -57,14 +57,23 @@ type Metric struct {
 	Options         MetricOptions
 }
 
-// MetricOptions are a graphed metric's per-metric settings.
+// MetricOptions are a graphed metric's per-metric settings. Expression
+// makes the entry a metric-math expression over the Ids of the others
+// (Namespace and Name stay empty); Visible false hides an input.
 type MetricOptions struct {
-	Stat  string `json:"stat,omitempty"`
-	Label string `json:"label,omitempty"`
+	Expression string `json:"expression,omitempty"`
+	Id         string `json:"id,omitempty"`
+	Stat       string `json:"stat,omitempty"`
+	Label      string `json:"label,omitempty"`
+	Visible    *bool  `json:"visible,omitempty"`
 }
 
-// MarshalJSON renders [namespace, name, dim1, value1, …, {options}].
+// MarshalJSON renders [namespace, name, dim1, value1, …, {options}], or
+// [{expression, id, label}] for an expression.
 func (m Metric) MarshalJSON() ([]byte, error) {
+	if m.Options.Expression != "" {
+		return json.Marshal([]any{m.Options})
+	}
 	arr := []any{m.Namespace, m.Name}
 	for _, d := range m.Dimensions {
 		arr = append(arr, d[0], d[1])
@@ -196,6 +205,11 @@ func BuildDashboard(args *MonitoringArgs, d DashboardIds) Dashboard {
 		row("ECS service",
 			graph("Service CPU (%)", metric("AWS/ECS", "CPUUtilization", "Average", svc...), metric("AWS/ECS", "CPUUtilization", "Maximum", svc...)),
 			graph("Service memory (%)", metric("AWS/ECS", "MemoryUtilization", "Average", svc...), metric("AWS/ECS", "MemoryUtilization", "Maximum", svc...)))
+	}
+	if args.App != nil {
+		rows := appDashboardRows(args.App)
+		row("Service metrics: writes and cache (EMF, namespace "+args.App.Metrics.Namespace.Default+")", rows[0]...)
+		row("Service metrics: database pool and request latency", rows[1]...)
 	}
 	if args.Database != nil {
 		perRole := func(name, stat string) []Metric {

@@ -76,6 +76,9 @@ type ServiceArgs struct {
 	CacheKmsKeyArn    pulumi.StringInput
 	// BasicAuthPassword (secret) is stored in a Secrets Manager secret.
 	BasicAuthPassword pulumi.StringInput
+	// MetricsEnvironment is the app's EMF namespace and dimension values
+	// (AppMetrics.TaskEnvironment), plain container environment.
+	MetricsEnvironment []KeyValuePair
 
 	// DeletionProtection protects the ALB and keeps ECR from deleting a
 	// repository that still holds images.
@@ -229,7 +232,7 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 			Image: str(0), LogGroup: str(1), Region: args.Env.Region,
 			DbHost: str(2), DbPort: str(3), DbName: str(4), DbUser: str(5), DbSecretArn: str(6),
 			BasicAuthSecretArn: str(7), RedisUrlSecretArn: str(8),
-			Port: s.ContainerPort, LogLevel: s.LogLevel,
+			Port: s.ContainerPort, LogLevel: s.LogLevel, Extra: args.MetricsEnvironment,
 		})
 	}).(pulumi.StringOutput)
 	task, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{

@@ -73,6 +73,8 @@ type ContainerInputs struct {
 	BasicAuthSecretArn, RedisUrlSecretArn       string
 	Port                                        int
 	LogLevel                                    string
+	// Extra is further plain environment (the app's metric settings).
+	Extra []KeyValuePair
 }
 
 // ContainerDefinitions renders the task's container definitions (the app's
@@ -125,6 +127,7 @@ func ContainerDefinitions(in ContainerInputs) (string, error) {
 		},
 		StopTimeout: StopTimeoutSeconds,
 	}
+	c.Environment = append(c.Environment, in.Extra...)
 	c.LinuxParameters.Capabilities.Drop = []string{"ALL"}
 	b, err := json.Marshal([]ContainerDefinition{c})
 	if err != nil {

@@ -146,6 +146,8 @@ func resolveDimension(g *harness.Graph, region, dim, v string) string {
 		if v == "WRITER" && instances >= 1 || v == "READER" && instances >= 2 {
 			return "Aurora " + v + " role"
 		}
+	default:
+		return resolveAppDimension(g, dim, v)
 	}
 	return ""
 }
@@ -163,15 +165,26 @@ func stackRegion(t *testing.T, stack string) string {
 	return cfg.Values["aws:region"]
 }
 
+// alarmDimensions are an alarm's dimensions, those of its metric-math
+// inputs included.
 func alarmDimensions(r *harness.Resource) map[string]string {
 	out := map[string]string{}
-	v := monValue(r, "dimensions")
-	if !v.IsObject() {
-		return out
+	add := func(v resource.PropertyValue) {
+		if !v.IsObject() {
+			return
+		}
+		for k, d := range v.ObjectValue() {
+			if d.IsString() {
+				out[string(k)] = d.StringValue()
+			}
+		}
 	}
-	for k, d := range v.ObjectValue() {
-		if d.IsString() {
-			out[string(k)] = d.StringValue()
+	add(monValue(r, "dimensions"))
+	if q := monValue(r, "metricQueries"); q.IsArray() {
+		for _, e := range q.ArrayValue() {
+			if e.IsObject() && e.ObjectValue()["metric"].IsObject() {
+				add(e.ObjectValue()["metric"].ObjectValue()["dimensions"])
+			}
 		}
 	}
 	return out
@@ -249,7 +262,13 @@ func dashboardMetrics(t *testing.T, body string) []dashMetric {
 		}
 		for _, raw := range w.Properties.Metrics {
 			var arr []any
-			if err := json.Unmarshal(raw, &arr); err != nil || len(arr) < 2 {
+			if err := json.Unmarshal(raw, &arr); err != nil || len(arr) == 0 {
+				t.Fatalf("metric %s is not [namespace, name, …]", raw)
+			}
+			if opts, ok := arr[0].(map[string]any); ok && len(arr) == 1 && opts["expression"] != nil {
+				continue // metric math over the others
+			}
+			if len(arr) < 2 {
 				t.Fatalf("metric %s is not [namespace, name, …]", raw)
 			}
 			m := dashMetric{Namespace: fmt.Sprint(arr[0]), Name: fmt.Sprint(arr[1]), Dims: map[string]string{}}
