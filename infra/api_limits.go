@@ -51,7 +51,7 @@ func (b *apiBuilder) limitsTime() error {
 			Allow("XRay", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"),
 		)
 	}, logs.Arn)
-	role, err := newServiceRole(b.ctx, b.child("limits-fn"), "lambda.amazonaws.com", b.args.Env.Account, policy, b.api)
+	_, roleArn, err := newServiceRole(b.ctx, b.child("limits-fn"), "lambda.amazonaws.com", b.args.Env.Account, policy, b.api)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (b *apiBuilder) limitsTime() error {
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		Handler:       pulumi.String("index.handler"),
 		Code:          pulumi.NewAssetArchive(map[string]any{"index.py": pulumi.NewStringAsset(limitsHandler)}),
-		Role:          role.Arn,
+		Role:          roleArn,
 		Timeout:       pulumi.Int(limitsSleepSeconds + 5),
 		MemorySize:    pulumi.Int(128),
 		TracingConfig: &lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
@@ -175,7 +175,7 @@ func (b *apiBuilder) limitsPayload() error {
 	put := policyFromOutputs(func(v []string) PolicyDocument {
 		return NewPolicyDocument(Allow("PutPayload", []string{"s3:PutObject"}, v[0]+"/*"))
 	}, bucket.Arn)
-	role, err := newServiceRole(b.ctx, b.child("payload"), "apigateway.amazonaws.com", b.args.Env.Account, put, b.api)
+	_, roleArn, err := newServiceRole(b.ctx, b.child("payload"), "apigateway.amazonaws.com", b.args.Env.Account, put, b.api)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (b *apiBuilder) limitsPayload() error {
 		Type:                  pulumi.String("AWS"),
 		IntegrationHttpMethod: pulumi.String("PUT"),
 		Uri:                   pulumi.Sprintf("arn:%s:apigateway:%s:s3:path/%s/{key}", b.args.Env.Partition, b.args.Env.Region, bucket.Bucket),
-		Credentials:           role.Arn,
+		Credentials:           roleArn,
 		RequestParameters:     pulumi.StringMap{"integration.request.path.key": pulumi.String("method.request.path.key")},
 		PassthroughBehavior:   pulumi.String("WHEN_NO_MATCH"),
 		TimeoutMilliseconds:   pulumi.Int(IntegrationTimeoutMs),
@@ -222,7 +222,24 @@ func (b *apiBuilder) limitsPayload() error {
 	}
 	b.members = append(b.members, integ, mr, ir)
 	b.targets["payloadBucket"] = bucket.Bucket
-	b.targets["payloadRole"] = role.Arn
+	b.targets["payloadRole"] = roleArn
 	b.api.PayloadBucketName = bucket.Bucket
 	return nil
+}
+
+// PayloadBinaryMediaTypes are the request content types the REST API passes
+// through as bytes. Without binaryMediaTypes API Gateway treats every body
+// as UTF-8 text, so a binary upload to the payload demo reaches S3 altered
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html).
+// JSON is not listed: the book routes' bodies stay text, so the request
+// validator still checks them against the model.
+var PayloadBinaryMediaTypes = []string{"application/octet-stream", "application/pdf", "application/zip", "application/gzip", "image/*"}
+
+// binaryMediaTypes are the REST API's binary media types: the payload
+// demo's when it is on, none otherwise.
+func (b *apiBuilder) binaryMediaTypes() []string {
+	if !b.s.LimitsDemo {
+		return nil
+	}
+	return append([]string(nil), PayloadBinaryMediaTypes...)
 }

@@ -139,10 +139,11 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	redisURL := pulumi.All(args.AuthToken, rg.PrimaryEndpointAddress).ApplyT(func(v []any) string {
 		return RedisURL(v[1].(string), RedisPort, v[0].(string))
 	}).(pulumi.StringOutput)
-	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-url", &secretsmanager.SecretVersionArgs{
+	version, err := secretsmanager.NewSecretVersion(ctx, name+"-url", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(redisURL).(pulumi.StringOutput),
-	}, pulumi.Parent(secret)); err != nil {
+	}, pulumi.Parent(secret))
+	if err != nil {
 		return nil, err
 	}
 
@@ -150,7 +151,11 @@ func NewCache(ctx *pulumi.Context, name string, args *CacheArgs, opts ...pulumi.
 	c.MemberClusters = rg.MemberClusters
 	c.PrimaryEndpoint = rg.PrimaryEndpointAddress
 	c.Port = pulumi.Int(RedisPort).ToIntOutput()
-	c.UrlSecretArn = secret.Arn
+	// A secret without a version has no AWSCURRENT value: a task reading
+	// it fails (ResourceInitializationError). Consumers get the ARN once
+	// the version exists, and the version holds the group's endpoint, so
+	// they wait for the replication group too.
+	c.UrlSecretArn = waitFor(secret.Arn, version)
 	c.KmsKeyArn = key.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"replicationGroupId": c.ReplicationGroupId,

@@ -95,6 +95,10 @@ type DatabaseConfig struct {
 	PerformanceInsights bool `json:"performanceInsights"`
 	// MonitoringInterval is the enhanced-monitoring interval in seconds (0 = off).
 	MonitoringInterval int `json:"monitoringInterval"`
+	// EngineUpgrade applies EngineVersion to an existing cluster (major
+	// versions included, immediately). Off, the version is set at creation
+	// only, so AWS's automatic minor upgrades never plan a downgrade.
+	EngineUpgrade bool `json:"engineUpgrade"`
 }
 
 // CacheConfig is books:cache.
@@ -152,6 +156,17 @@ type ApiConfig struct {
 	LogRetentionDays int    `json:"logRetentionDays"`
 	DomainName       string `json:"domainName"`
 	CertificateArn   string `json:"certificateArn"`
+	// ManageAccount makes this stack own the region's API Gateway account
+	// settings (the CloudWatch role of execution logs): exactly one stack
+	// per account and region sets it (README "API Gateway account settings").
+	ManageAccount bool `json:"manageAccount"`
+	// SesIdentityArn (a verified SES identity) makes Cognito send its
+	// e-mail through SES (DEVELOPER) instead of its default sender, which
+	// is limited to a few dozen e-mails a day. EmailFrom is the sender
+	// ("Books <no-reply@example.com>"), only with SES; empty uses the
+	// identity's address.
+	SesIdentityArn string `json:"sesIdentityArn"`
+	EmailFrom      string `json:"emailFrom"`
 }
 
 // AlarmsConfig is books:alarms.
@@ -242,6 +257,7 @@ func DefaultConfig() Config {
 			Mfa:               "OPTIONAL",
 			RefreshTokenDays:  30,
 			LogRetentionDays:  30,
+			ManageAccount:     true,
 		},
 		Alarms: AlarmsConfig{
 			Emails:            []string{},
@@ -456,6 +472,7 @@ var (
 	dbInstancePattern   = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
 	stageNamePattern    = regexp.MustCompile(`^[a-zA-Z0-9_]{1,128}$`)
 	arnPattern          = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$`)
+	sesIdentityPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity/[^\s]+$`)
 )
 
 // LogRetentionDays are the values CloudWatch Logs accepts for retentionInDays
@@ -719,6 +736,16 @@ func (a ApiConfig) validate(p *problems) {
 	}
 	if a.CertificateArn != "" {
 		p.pattern(k+".certificateArn", a.CertificateArn, arnPattern, "an ACM certificate ARN")
+	}
+	if a.SesIdentityArn != "" {
+		p.pattern(k+".sesIdentityArn", a.SesIdentityArn, sesIdentityPattern, "a verified SES identity ARN (arn:aws:ses:<region>:<account>:identity/<domain or address>)")
+	}
+	if a.EmailFrom != "" {
+		if a.SesIdentityArn == "" {
+			p.addf("%s.emailFrom needs %s.sesIdentityArn: the default Cognito sender cannot use another address", k, k)
+		} else if _, err := mail.ParseAddress(a.EmailFrom); err != nil {
+			p.addf("%s.emailFrom=%q is not an address (like Books <no-reply@example.com>)", k, a.EmailFrom)
+		}
 	}
 }
 

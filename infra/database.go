@@ -129,38 +129,50 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		CopyTagsToSnapshot:               pulumi.Bool(true),
 		DeletionProtection:               pulumi.Bool(s.DeletionProtection),
 	}
+	if s.EngineUpgrade {
+		// The documented upgrade path (README "Engine upgrades"): apply the
+		// configured version now, major versions included.
+		clusterArgs.AllowMajorVersionUpgrade = pulumi.Bool(true)
+		clusterArgs.ApplyImmediately = pulumi.Bool(true)
+	}
 	if s.DeletionProtection {
 		clusterArgs.SkipFinalSnapshot = pulumi.Bool(false)
 		clusterArgs.FinalSnapshotIdentifier = pulumi.String(args.FinalSnapshotIdentifier)
 	} else {
 		clusterArgs.SkipFinalSnapshot = pulumi.Bool(true)
 	}
-	cluster, err := rds.NewCluster(ctx, name, clusterArgs, parent, pulumi.Protect(args.Protect))
+	cluster, err := rds.NewCluster(ctx, name, clusterArgs, parent, pulumi.Protect(args.Protect), engineVersionOption(s))
 	if err != nil {
 		return nil, err
 	}
 
-	var monitoringRole *iam.Role
+	// monitoringRoleArn is the enhanced-monitoring role once its managed
+	// policy is attached ("" when enhanced monitoring is off).
+	var monitoringRoleArn pulumi.StringOutput
 	if s.MonitoringInterval > 0 {
-		monitoringRole, err = newServiceRole(ctx, name+"-monitoring", "monitoring.rds.amazonaws.com", args.Env.Account, nil, d)
+		role, _, err := newServiceRole(ctx, name+"-monitoring", "monitoring.rds.amazonaws.com", args.Env.Account, nil, d)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-monitoring", &iam.RolePolicyAttachmentArgs{
-			Role:      monitoringRole.Name,
+		att, err := iam.NewRolePolicyAttachment(ctx, name+"-monitoring", &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
 			PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", args.Env.Partition),
-		}, pulumi.Parent(monitoringRole)); err != nil {
+		}, pulumi.Parent(role))
+		if err != nil {
 			return nil, err
 		}
+		monitoringRoleArn = waitFor(role.Arn, att)
 	}
 
 	ids := pulumi.StringArray{}
+	var instances []pulumi.CustomResource
 	for i := 0; i <= s.Readers; i++ {
 		instName := fmt.Sprintf("%s-%d", name, i+1)
 		inst := &rds.ClusterInstanceArgs{
+			// No engineVersion: an Aurora instance runs its cluster's
+			// version, and AWS upgrades both together.
 			ClusterIdentifier:       cluster.ID().ToStringOutput(),
 			Engine:                  pulumi.String(AuroraEngine),
-			EngineVersion:           cluster.EngineVersion,
 			InstanceClass:           pulumi.String(instanceClass),
 			DbSubnetGroupName:       subnets.Name,
 			PubliclyAccessible:      pulumi.Bool(false),
@@ -173,24 +185,29 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 			inst.PerformanceInsightsKmsKeyId = key.Arn
 			inst.PerformanceInsightsRetentionPeriod = pulumi.Int(7)
 		}
-		if monitoringRole != nil {
+		if s.MonitoringInterval > 0 {
 			inst.MonitoringInterval = pulumi.Int(s.MonitoringInterval)
-			inst.MonitoringRoleArn = monitoringRole.Arn
+			inst.MonitoringRoleArn = monitoringRoleArn
 		}
 		ci, err := rds.NewClusterInstance(ctx, instName, inst, parent, pulumi.Protect(args.Protect))
 		if err != nil {
 			return nil, err
 		}
 		ids = append(ids, ci.Identifier)
+		instances = append(instances, ci)
 	}
 
 	d.ClusterIdentifier = cluster.ClusterIdentifier
-	d.Endpoint = cluster.Endpoint
-	d.ReaderEndpoint = cluster.ReaderEndpoint
+	// The cluster's endpoints and secret exist ~10 minutes before its
+	// writer answers: consumers get them once every instance is up, so a
+	// service started on a first deploy finds a database (its migrations
+	// would time out otherwise).
+	d.Endpoint = waitFor(cluster.Endpoint, instances...)
+	d.ReaderEndpoint = waitFor(cluster.ReaderEndpoint, instances...)
 	d.Port = cluster.Port
 	d.DatabaseName = pulumi.String(s.DatabaseName).ToStringOutput()
 	d.MasterUsername = pulumi.String(s.MasterUsername).ToStringOutput()
-	d.MasterSecretArn = cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.MasterSecretArn = waitFor(cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem(), instances...)
 	d.KmsKeyArn = key.Arn
 	d.InstanceIdentifiers = ids.ToStringArrayOutput()
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
@@ -204,4 +221,16 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		"kmsKeyArn":           d.KmsKeyArn,
 		"instanceIdentifiers": d.InstanceIdentifiers,
 	})
+}
+
+// engineVersionOption ignores the engine version after creation unless
+// books:database.engineUpgrade is set. AWS upgrades the minor version in the
+// maintenance window (instances have autoMinorVersionUpgrade); after a
+// refresh the configured, older version would plan a downgrade, which RDS
+// refuses ("Cannot upgrade aurora-postgresql from 16.8 to 16.6").
+func engineVersionOption(s DatabaseConfig) pulumi.ResourceOption {
+	if s.EngineUpgrade {
+		return pulumi.IgnoreChanges(nil)
+	}
+	return pulumi.IgnoreChanges([]string{"engineVersion"})
 }

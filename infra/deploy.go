@@ -93,6 +93,7 @@ func Deploy(ctx *pulumi.Context) error {
 		CacheKmsKeyArn:         cache.KmsKeyArn,
 		BasicAuthPassword:      cfg.BasicAuthPassword,
 		MetricsEnvironment:     appMetrics.TaskEnvironment(appDims),
+		Alarms:                 cfg.Alarms,
 		DeletionProtection:     cfg.Protect,
 		Protect:                cfg.Protect,
 		Env:                    env,

@@ -63,41 +63,70 @@ func policyFromOutputs(build func(v []string) PolicyDocument, values ...pulumi.S
 	}).(pulumi.StringOutput)
 }
 
+// SourceAccountServices are the service principals for which AWS documents
+// the aws:SourceAccount condition key in the trust policy of a role the
+// service assumes (the confused-deputy guard), with the page that says so.
+// Other services (Lambda for execution roles, API Gateway for its
+// CloudWatch and integration roles) are not documented to send the key: a
+// condition on it could make every AssumeRole fail, so they get none.
+var SourceAccountServices = map[string]string{
+	"ecs-tasks.amazonaws.com":      "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+	"monitoring.rds.amazonaws.com": "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html#USER_Monitoring.OS.confused-deputy",
+	"vpc-flow-logs.amazonaws.com":  "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html",
+}
+
 // serviceTrustPolicy lets an AWS service principal assume a role, limited to
-// this account (the confused-deputy guard AWS recommends) when account is set.
+// this account (aws:SourceAccount) when account is set and AWS documents the
+// key for the service (SourceAccountServices).
 func serviceTrustPolicy(service, account string) (string, error) {
 	st := PolicyStatement{
 		Effect:    "Allow",
 		Principal: map[string]any{"Service": service},
 		Action:    []string{"sts:AssumeRole"},
 	}
-	if account != "" {
+	if _, documented := SourceAccountServices[service]; account != "" && documented {
 		st.Condition = map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}
 	}
 	return NewPolicyDocument(st).JSON()
 }
 
-// newServiceRole creates a role that service assumes, with one inline policy.
-func newServiceRole(ctx *pulumi.Context, name, service, account string, policy pulumi.StringInput, parent pulumi.Resource) (*iam.Role, error) {
+// newServiceRole creates a role that service assumes, with one inline policy
+// (none when policy is nil). It returns the role and its ARN as a consumer
+// should take it: resolved once the policy exists too, so whatever is handed
+// the role waits for its permissions (an ECS task pulling its image, a
+// Lambda invoked right after creation), not only for the role.
+func newServiceRole(ctx *pulumi.Context, name, service, account string, policy pulumi.StringInput, parent pulumi.Resource, opts ...pulumi.ResourceOption) (*iam.Role, pulumi.StringOutput, error) {
 	trust, err := serviceTrustPolicy(service, account)
 	if err != nil {
-		return nil, err
+		return nil, pulumi.StringOutput{}, err
 	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(trust),
-	}, pulumi.Parent(parent))
+	}, append([]pulumi.ResourceOption{pulumi.Parent(parent)}, opts...)...)
 	if err != nil {
-		return nil, err
+		return nil, pulumi.StringOutput{}, err
 	}
-	if policy != nil {
-		if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-			Role:   role.ID(),
-			Policy: policy,
-		}, pulumi.Parent(role)); err != nil {
-			return nil, err
-		}
+	if policy == nil {
+		return role, role.Arn, nil
 	}
-	return role, nil
+	p, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: policy,
+	}, append([]pulumi.ResourceOption{pulumi.Parent(role)}, opts...)...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	return role, waitFor(role.Arn, p), nil
+}
+
+// waitFor is value once the given resources exist: an input taken from it
+// makes its resource depend on them (Pulumi tracks an output's resources).
+func waitFor(value pulumi.StringOutput, resources ...pulumi.CustomResource) pulumi.StringOutput {
+	all := []any{value}
+	for _, r := range resources {
+		all = append(all, r.ID())
+	}
+	return pulumi.All(all...).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
 }
 
 // Environment is where the stack deploys: resolved once by Deploy from the

@@ -15,15 +15,10 @@ import (
 	"strings"
 )
 
-// alwaysSkipped are never part of the image tag's hash, whatever
-// .dockerignore says: build output and benchmark results that change
-// without changing the image.
-var alwaysSkipped = []string{"bin", "bench/results"}
-
 // ImageTag is the image tag of the build context dir for a platform
 // (linux/arm64, linux/amd64): "src-" and 24 hex digits of a SHA-256 over
-// the platform, the Dockerfile and every file Docker would send (paths and
-// contents, in lexical order, honouring dir/.dockerignore). The same sources
+// the platform, the Dockerfile and every file Docker would send (paths,
+// modes and contents, in lexical order, honouring dir/.dockerignore). The same sources
 // give the same tag on every machine, so an IMMUTABLE ECR repository never
 // sees one tag pushed twice with different content, and a change to any
 // file the build sees gives a new tag.
@@ -47,20 +42,23 @@ func ImageTag(dir, platform string) (string, error) {
 			return nil
 		}
 		// Docker always reads the Dockerfile, even when .dockerignore lists it.
+		// Nothing else is skipped: whatever pulumi-docker hashes (every
+		// file .dockerignore keeps) must be in the tag.
 		keep := rel == "Dockerfile" || !ignore.excludes(rel)
-		for _, s := range alwaysSkipped {
-			if rel == s || strings.HasPrefix(rel, s+"/") {
-				keep = false
-			}
-		}
 		if d.IsDir() {
 			if !keep && !ignore.hasExceptions() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !keep || !d.Type().IsRegular() {
+		if !keep {
 			return nil
+		}
+		if !d.Type().IsRegular() {
+			// pulumi-docker hashes a symlink by its resolved absolute
+			// path, which differs between checkouts of the same sources,
+			// so no content hash can agree with it.
+			return fmt.Errorf("%s is a %s, not a regular file: pulumi-docker's build-context hash depends on where it is checked out; replace it with a copy or list it in .dockerignore", rel, fileKind(d.Type()))
 		}
 		return hashFile(h, p, rel)
 	})
@@ -80,8 +78,13 @@ func hashFile(h io.Writer, p, rel string) error {
 	if err != nil {
 		return err
 	}
-	// Path, executable bit and size delimit each file's content.
-	fmt.Fprintf(h, "file\x00%s\x00%t\x00%d\x00", rel, info.Mode()&0o111 != 0, info.Size())
+	// Path, full mode and size delimit each file's content. pulumi-docker
+	// v4 rebuilds and pushes when its build-context digest changes, and
+	// that digest covers each file's path, FileMode.String() and content
+	// (pulumi-docker provider hashContext): a checkout under another umask
+	// (rw-rw-r-- instead of rw-r--r--) must give another tag, or the push
+	// reuses a tag the IMMUTABLE repository already holds and fails.
+	fmt.Fprintf(h, "file\x00%s\x00%s\x00%d\x00", rel, info.Mode().String(), info.Size())
 	_, err = io.Copy(h, f)
 	return err
 }
@@ -210,3 +213,17 @@ func FindProjectRoot(root string) (string, error) {
 // AppDir is the books API's source directory (the image's build context),
 // relative to the project directory.
 const AppDir = "app"
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}

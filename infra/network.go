@@ -188,7 +188,7 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, args *NetworkArgs, 
 			[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			v[0], v[0]+":log-stream:*"))
 	}, group.Arn)
-	role, err := newServiceRole(ctx, name+"-flow-logs", "vpc-flow-logs.amazonaws.com", args.Env.Account, policy, n)
+	_, roleArn, err := newServiceRole(ctx, name+"-flow-logs", "vpc-flow-logs.amazonaws.com", args.Env.Account, policy, n)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, args *NetworkArgs, 
 		TrafficType:            pulumi.String("ALL"),
 		LogDestinationType:     pulumi.String("cloud-watch-logs"),
 		LogDestination:         group.Arn,
-		IamRoleArn:             role.Arn,
+		IamRoleArn:             roleArn,
 		MaxAggregationInterval: pulumi.Int(60),
 	}, parent)
 	return err

@@ -80,6 +80,10 @@ type ServiceArgs struct {
 	// (AppMetrics.TaskEnvironment), plain container environment.
 	MetricsEnvironment []KeyValuePair
 
+	// Alarms are the thresholds and periods of the deployment alarms
+	// (books:alarms, the same as Monitoring's alarms on the target group).
+	Alarms AlarmsConfig
+
 	// DeletionProtection protects the ALB and keeps ECR from deleting a
 	// repository that still holds images.
 	DeletionProtection bool
@@ -174,24 +178,28 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-basic-auth", &secretsmanager.SecretVersionArgs{
+	authVersion, err := secretsmanager.NewSecretVersion(ctx, name+"-basic-auth", &secretsmanager.SecretVersionArgs{
 		SecretId:     authSecret.ID(),
 		SecretString: pulumi.ToSecret(args.BasicAuthPassword).(pulumi.StringOutput),
-	}, pulumi.Parent(authSecret)); err != nil {
+	}, pulumi.Parent(authSecret))
+	if err != nil {
 		return nil, err
 	}
+	// The task definition names the secret; tasks read its AWSCURRENT
+	// version, which exists only once the version does.
+	authSecretArn := waitFor(authSecret.Arn, authVersion)
 
 	execPolicy := policyFromOutputs(func(v []string) PolicyDocument {
 		return ExecutionRolePolicy(v[0], v[1], []string{v[2], v[3]}, []string{v[4], v[5]})
-	}, repo.Arn, logGroup.Arn, authSecret.Arn, args.RedisUrlSecretArn, key.Arn, args.CacheKmsKeyArn)
-	execRole, err := newServiceRole(ctx, name+"-execution", "ecs-tasks.amazonaws.com", args.Env.Account, execPolicy, svc)
+	}, repo.Arn, logGroup.Arn, authSecretArn, args.RedisUrlSecretArn, key.Arn, args.CacheKmsKeyArn)
+	_, execRoleArn, err := newServiceRole(ctx, name+"-execution", "ecs-tasks.amazonaws.com", args.Env.Account, execPolicy, svc)
 	if err != nil {
 		return nil, err
 	}
 	taskPolicy := policyFromOutputs(func(v []string) PolicyDocument {
 		return TaskRolePolicy(v[0], v[1])
 	}, args.DbSecretArn, args.DbKmsKeyArn)
-	taskRole, err := newServiceRole(ctx, name+"-task", "ecs-tasks.amazonaws.com", args.Env.Account, taskPolicy, svc)
+	_, taskRoleArn, err := newServiceRole(ctx, name+"-task", "ecs-tasks.amazonaws.com", args.Env.Account, taskPolicy, svc)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +234,7 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 
 	dbPort := args.DbPort.ToIntOutput().ApplyT(strconv.Itoa).(pulumi.StringOutput)
 	containers := pulumi.All(image.RepoDigest, logGroup.Name, args.DbHost, dbPort, args.DbName, args.DbUser,
-		args.DbSecretArn, authSecret.Arn, args.RedisUrlSecretArn).ApplyT(func(v []any) (string, error) {
+		args.DbSecretArn, authSecretArn, args.RedisUrlSecretArn).ApplyT(func(v []any) (string, error) {
 		str := func(i int) string { return v[i].(string) }
 		return ContainerDefinitions(ContainerInputs{
 			Image: str(0), LogGroup: str(1), Region: args.Env.Region,
@@ -245,8 +253,8 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 			CpuArchitecture:       pulumi.String(ecsCPUArchitecture(s.Architecture)),
 			OperatingSystemFamily: pulumi.String("LINUX"),
 		},
-		ExecutionRoleArn:     execRole.Arn,
-		TaskRoleArn:          taskRole.Arn,
+		ExecutionRoleArn:     execRoleArn,
+		TaskRoleArn:          taskRoleArn,
 		ContainerDefinitions: containers,
 	}, parent)
 	if err != nil {
@@ -298,6 +306,10 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 		return nil, err
 	}
 
+	deployAlarms, err := newDeploymentAlarms(ctx, name, args.Alarms, alb.ArnSuffix, tg.ArnSuffix, parent)
+	if err != nil {
+		return nil, err
+	}
 	service, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
 		Cluster:                    cluster.Arn,
 		TaskDefinition:             task.Arn,
@@ -316,6 +328,8 @@ func NewService(ctx *pulumi.Context, name string, args *ServiceArgs, opts ...pul
 		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
+		Alarms:                          deploymentAlarmsArgs(deployAlarms),
+		AvailabilityZoneRebalancing:     pulumi.String(azRebalancing(s)),
 		DeploymentMinimumHealthyPercent: pulumi.Int(100),
 		DeploymentMaximumPercent:        pulumi.Int(200),
 		HealthCheckGracePeriodSeconds:   pulumi.Int(HealthCheckGraceSeconds),

@@ -3,8 +3,6 @@ package tests
 import (
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"github.com/books-platform/books/tests/harness"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 )
 
 const (
@@ -291,165 +288,6 @@ func TestApiIntegrationsProxyOverVpcLink(t *testing.T) {
 }
 
 // listQueryParams reads GET /book's query parameters from app/openapi.yaml.
-func listQueryParams(t *testing.T) []string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "app", "openapi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths map[string]map[string]yaml.Node `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var get struct {
-		Parameters []struct{ Name, In string } `yaml:"parameters"`
-	}
-	node := doc.Paths["/book"]["get"]
-	if err := node.Decode(&get); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range get.Parameters {
-		if p.In == "query" {
-			names = append(names, p.Name)
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("openapi.yaml: GET /book has no query parameters")
-	}
-	return names
-}
-
-func TestApiCacheKeysAndSettings(t *testing.T) {
-	query := listQueryParams(t)
-	wantKeys := map[string][]string{
-		"GET /book":          nil,
-		"GET /book/{bookId}": {"method.request.path.bookId"},
-	}
-	for _, q := range query {
-		wantKeys["GET /book"] = append(wantKeys["GET /book"], "method.request.querystring."+q)
-	}
-	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
-		g := run.g
-		methods, integs := methodsByRoute(t, g)
-		for route, keys := range wantKeys {
-			got := propStrings(integs[route], "cacheKeyParameters")
-			for _, k := range keys {
-				if !slices.Contains(got, k) {
-					t.Errorf("%s: cache keys %v lack %s (different requests would share a cache entry)", route, got, k)
-				}
-				if v := prop(methods[route], "requestParameters", k); !v.IsBool() {
-					t.Errorf("%s: method does not declare %s, so it cannot be a cache key", route, k)
-				}
-			}
-		}
-		settings := map[string]*harness.Resource{}
-		for _, s := range g.ByType(typSettings) {
-			settings[propString(s, "methodPath")] = s
-		}
-		all := settings["*/*"]
-		if all == nil {
-			t.Fatal("no */* method settings")
-		}
-		if !propBool(all, "settings", "cachingEnabled") || !propBool(all, "settings", "cacheDataEncrypted") {
-			t.Errorf("*/* caching %v encrypted %v", propBool(all, "settings", "cachingEnabled"), propBool(all, "settings", "cacheDataEncrypted"))
-		}
-		if ttl, _ := propNumber(all, "settings", "cacheTtlInSeconds"); ttl != 60 {
-			t.Errorf("cache TTL %v, want 60", ttl)
-		}
-		for route := range methods {
-			verb, path, _ := strings.Cut(route, " ")
-			if verb == "GET" && wantKeys[route] != nil {
-				if s := settings[strings.TrimPrefix(path, "/")+"/"+verb]; s != nil && !propBool(s, "settings", "cachingEnabled") {
-					t.Errorf("%s: caching turned off", route)
-				}
-				continue
-			}
-			s := settings[strings.TrimPrefix(path, "/")+"/"+verb]
-			if s == nil || propBool(s, "settings", "cachingEnabled") {
-				t.Errorf("%s: not excluded from the stage cache (method settings %v)", route, s != nil)
-			}
-		}
-		for path, s := range settings {
-			if propString(s, "settings", "loggingLevel") != "INFO" || !propBool(s, "settings", "metricsEnabled") {
-				t.Errorf("%s: logging %q metrics %v", path, propString(s, "settings", "loggingLevel"), propBool(s, "settings", "metricsEnabled"))
-			}
-			if v := prop(s, "settings", "dataTraceEnabled"); !v.IsBool() || v.BoolValue() {
-				t.Errorf("%s: data trace not explicitly off", path)
-			}
-			rate, _ := propNumber(s, "settings", "throttlingRateLimit")
-			burst, _ := propNumber(s, "settings", "throttlingBurstLimit")
-			if rate != run.cfg.Api.ThrottleRateLimit || int(burst) != run.cfg.Api.ThrottleBurst {
-				t.Errorf("%s: throttling %v/%v, want %v/%v", path, rate, burst, run.cfg.Api.ThrottleRateLimit, run.cfg.Api.ThrottleBurst)
-			}
-		}
-	})
-}
-
-func TestApiStage(t *testing.T) {
-	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
-		g := run.g
-		stage := only(t, g, typStage)
-		dep := only(t, g, typDeployment)
-		if propString(stage, "deployment") != dep.ID {
-			t.Errorf("stage deploys %q, not the deployment %s", propString(stage, "deployment"), dep.ID)
-		}
-		if propString(stage, "stageName") != run.cfg.Api.StageName || !propBool(stage, "xrayTracingEnabled") {
-			t.Errorf("stage %q xray %v", propString(stage, "stageName"), propBool(stage, "xrayTracingEnabled"))
-		}
-		if !propBool(stage, "cacheClusterEnabled") || propString(stage, "cacheClusterSize") != run.cfg.Api.CacheSize {
-			t.Errorf("cache cluster %v size %q", propBool(stage, "cacheClusterEnabled"), propString(stage, "cacheClusterSize"))
-		}
-		dest := propString(stage, "accessLogSettings", "destinationArn")
-		var logs *harness.Resource
-		for _, lg := range g.ByType("aws:cloudwatch/logGroup:LogGroup") {
-			if lg.Outputs["arn"].StringValue() == dest {
-				logs = lg
-			}
-		}
-		if logs == nil {
-			t.Fatalf("access logs go to %q, not a log group of the stack", dest)
-		}
-		if d, _ := propNumber(logs, "retentionInDays"); int(d) != run.cfg.Api.LogRetentionDays {
-			t.Errorf("access log retention %v", d)
-		}
-		var format map[string]string
-		if err := json.Unmarshal([]byte(propString(stage, "accessLogSettings", "format")), &format); err != nil || format["requestId"] == "" {
-			t.Errorf("access log format is not JSON with the request id: %v", err)
-		}
-		acct := only(t, g, "aws:apigateway/account:Account")
-		var role *harness.Resource
-		for _, r := range g.ByType("aws:iam/role:Role") {
-			if r.Outputs["arn"].StringValue() == propString(acct, "cloudwatchRoleArn") {
-				role = r
-			}
-		}
-		if role == nil || !strings.Contains(propString(role, "assumeRolePolicy"), "apigateway.amazonaws.com") {
-			t.Errorf("account CloudWatch role %q is not an API Gateway role", propString(acct, "cloudwatchRoleArn"))
-		}
-		if !slices.Contains(stage.Dependencies, acct.URN) {
-			t.Error("the stage does not wait for the account's CloudWatch role (execution logging fails without it)")
-		}
-		// The deployment follows every method and integration.
-		for _, typ := range []string{typMethod, typInteg} {
-			for _, r := range g.ByType(typ) {
-				if !slices.Contains(dep.Dependencies, r.URN) {
-					t.Errorf("deployment does not depend on %s", r.Name)
-				}
-			}
-		}
-		if len(propString(dep, "triggers", "definition")) != 64 {
-			t.Errorf("deployment trigger %v is not the definition hash", prop(dep, "triggers"))
-		}
-	})
-}
-
 func TestApiDeploymentHash(t *testing.T) {
 	base := func() infra.ApiDefinition {
 		routes := make([]infra.Route, len(infra.BookRoutes))
@@ -689,46 +527,6 @@ func TestApiLimitsDemoOnlyWhenEnabled(t *testing.T) {
 	})
 }
 
-func TestApiCognito(t *testing.T) {
-	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
-		g := run.g
-		pool := only(t, g, "aws:cognito/userPool:UserPool")
-		if n, _ := propNumber(pool, "passwordPolicy", "minimumLength"); n < 12 {
-			t.Errorf("minimum password length %v", n)
-		}
-		for _, k := range []string{"requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"} {
-			if !propBool(pool, "passwordPolicy", k) {
-				t.Errorf("password policy %s off", k)
-			}
-		}
-		if !slices.Equal(propStrings(pool, "usernameAttributes"), []string{"email"}) || !slices.Equal(propStrings(pool, "autoVerifiedAttributes"), []string{"email"}) {
-			t.Errorf("sign-in %v verified %v", propStrings(pool, "usernameAttributes"), propStrings(pool, "autoVerifiedAttributes"))
-		}
-		want := "INACTIVE"
-		if run.cfg.Protect {
-			want = "ACTIVE"
-		}
-		if stack == "prod" && want != "ACTIVE" {
-			t.Error("prod is not protected")
-		}
-		if propString(pool, "deletionProtection") != want || propString(pool, "mfaConfiguration") != run.cfg.Api.Mfa {
-			t.Errorf("deletion protection %q mfa %q", propString(pool, "deletionProtection"), propString(pool, "mfaConfiguration"))
-		}
-		client := only(t, g, "aws:cognito/userPoolClient:UserPoolClient")
-		if propBool(client, "generateSecret") || !propBool(client, "enableTokenRevocation") || propString(client, "preventUserExistenceErrors") != "ENABLED" {
-			t.Errorf("client %v", client.Inputs)
-		}
-		for _, f := range []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} {
-			if !slices.Contains(propStrings(client, "explicitAuthFlows"), f) {
-				t.Errorf("client lacks %s", f)
-			}
-		}
-		if d, _ := propNumber(client, "refreshTokenValidity"); int(d) != run.cfg.Api.RefreshTokenDays {
-			t.Errorf("refresh token validity %v", d)
-		}
-	})
-}
-
 func TestApiBasicAuthPasswordNeverPlain(t *testing.T) {
 	password := harness.TestSecrets[infra.KeyBasicAuthPassword]
 	needles := []string{password, base64.StdEncoding.EncodeToString([]byte("books:" + password))}
@@ -799,20 +597,4 @@ func TestApiCustomDomainOnlyWhenConfigured(t *testing.T) {
 	if propString(m, "restApi") != only(t, g, typRestApi).ID || propString(m, "stageName") != "v1" {
 		t.Errorf("base path mapping %v", m.Inputs)
 	}
-}
-
-func TestApiExecutionLogGroupHasRetention(t *testing.T) {
-	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
-		rest := only(t, run.g, typRestApi)
-		want := "API-Gateway-Execution-Logs_" + rest.ID + "/" + run.cfg.Api.StageName
-		for _, lg := range run.g.ByType("aws:cloudwatch/logGroup:LogGroup") {
-			if propString(lg, "name") == want {
-				if d, _ := propNumber(lg, "retentionInDays"); int(d) != run.cfg.Api.LogRetentionDays {
-					t.Errorf("execution log retention %v", d)
-				}
-				return
-			}
-		}
-		t.Errorf("no log group %s: API Gateway would create it without retention", want)
-	})
 }

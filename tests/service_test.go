@@ -2,12 +2,10 @@ package tests
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -412,61 +410,6 @@ func svcForwardsTo(l *harness.Resource, tgArn string) bool {
 	return false
 }
 
-// TestServiceDeployment: private subnets without public IP behind the
-// service security group, rolling deployments that roll back, the digest's
-// task definition.
-func TestServiceDeployment(t *testing.T) {
-	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
-		cfg := stackConfig(t, stack)
-		s := svcFind(t, g, "aws:ecs/service:Service", "service")
-		subnets := propStrings(s, "networkConfiguration", "subnets")
-		if len(subnets) == 0 || !slices.Equal(subnets, subnetIDs(t, g, "private")) {
-			t.Errorf("service subnets = %v, want the private ones", subnets)
-		}
-		for _, id := range subnets {
-			if !strings.HasPrefix(id, "subnet-private-") {
-				t.Errorf("service subnet %s is not private", id)
-			}
-		}
-		if v := prop(s, "networkConfiguration", "assignPublicIp"); !v.IsBool() || v.BoolValue() {
-			t.Errorf("assignPublicIp = %v, want false", v)
-		}
-		if sgs := propStrings(s, "networkConfiguration", "securityGroups"); !slices.Equal(sgs, []string{sgByTier(t, g)["service"]}) {
-			t.Errorf("service security groups = %v", sgs)
-		}
-		if !propBool(s, "deploymentCircuitBreaker", "enable") || !propBool(s, "deploymentCircuitBreaker", "rollback") {
-			t.Error("circuit breaker with rollback is off")
-		}
-		minP, _ := propNumber(s, "deploymentMinimumHealthyPercent")
-		maxP, _ := propNumber(s, "deploymentMaximumPercent")
-		grace, _ := propNumber(s, "healthCheckGracePeriodSeconds")
-		desired, _ := propNumber(s, "desiredCount")
-		if minP != 100 || maxP != 200 || grace <= 0 || int(desired) != cfg.Service.DesiredCount {
-			t.Errorf("deployment: min %v max %v grace %v desired %v", minP, maxP, grace, desired)
-		}
-		if !propBool(s, "waitForSteadyState") {
-			t.Error("waitForSteadyState is off: a failed rollout would pass")
-		}
-		td := svcFind(t, g, "aws:ecs/taskDefinition:TaskDefinition", "service")
-		if propString(s, "taskDefinition") != svcOut(td, "arn") || propString(s, "cluster") != svcOut(svcFind(t, g, "aws:ecs/cluster:Cluster", "service"), "arn") {
-			t.Errorf("service runs %q in %q", propString(s, "taskDefinition"), propString(s, "cluster"))
-		}
-		lbs := prop(s, "loadBalancers")
-		if !lbs.IsArray() || len(lbs.ArrayValue()) != 1 ||
-			lbs.ArrayValue()[0].ObjectValue()["containerName"].StringValue() != infra.ContainerName ||
-			lbs.ArrayValue()[0].ObjectValue()["targetGroupArn"].StringValue() != svcOut(svcFind(t, g, "aws:lb/targetGroup:TargetGroup", "service"), "arn") {
-			t.Errorf("service load balancers = %v, want the books container in the target group", lbs)
-		}
-		arch := map[string]string{"arm64": "ARM64", "x86_64": "X86_64"}[cfg.Service.Architecture]
-		if propString(td, "runtimePlatform", "cpuArchitecture") != arch || propString(td, "networkMode") != "awsvpc" {
-			t.Errorf("task definition platform %q network %q", propString(td, "runtimePlatform", "cpuArchitecture"), propString(td, "networkMode"))
-		}
-		if propString(td, "cpu") != strconv.Itoa(cfg.Service.Cpu) || propString(td, "memory") != strconv.Itoa(cfg.Service.Memory) {
-			t.Errorf("task size %s/%s, want %d/%d", propString(td, "cpu"), propString(td, "memory"), cfg.Service.Cpu, cfg.Service.Memory)
-		}
-	})
-}
-
 // TestServiceCapacityProviders: dev runs on Fargate Spot, prod on demand.
 func TestServiceCapacityProviders(t *testing.T) {
 	want := map[string][]string{"dev": {"FARGATE_SPOT"}, "prod": {"FARGATE"}}
@@ -563,73 +506,6 @@ func TestServiceImage(t *testing.T) {
 			t.Errorf("registry password is not secret")
 		}
 	})
-}
-
-// TestImageTagIsAContentHash: the same sources give the same tag wherever
-// they are; a change the build sees gives a new one; files the build
-// ignores (.dockerignore, bin/, bench/results/) do not.
-func TestImageTagIsAContentHash(t *testing.T) {
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(root, "app")
-	dir := filepath.Join(t.TempDir(), "app")
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	tag := func(d, platform string) string {
-		t.Helper()
-		s, err := infra.ImageTag(d, platform)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	base := tag(dir, "linux/arm64")
-	if !regexp.MustCompile(`^src-[0-9a-f]{24}$`).MatchString(base) {
-		t.Fatalf("tag %q is not src-<24 hex>", base)
-	}
-	if again := tag(dir, "linux/arm64"); again != base {
-		t.Fatalf("tag not stable: %s then %s", base, again)
-	}
-	if orig := tag(src, "linux/arm64"); orig != base {
-		t.Fatalf("tag depends on the directory: %s (app/) vs %s (copy)", orig, base)
-	}
-	if other := tag(dir, "linux/amd64"); other == base {
-		t.Error("tag does not change with the platform")
-	}
-
-	ignored := []string{"bin/books", "bench/results/run.txt", "books_extra_test.go", "README.md", "http/testdata/x.json"}
-	for _, p := range ignored {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, p), "ignored "+p)
-		if got := tag(dir, "linux/arm64"); got != base {
-			t.Errorf("writing %s (not in the build context) changed the tag", p)
-		}
-	}
-
-	seen := map[string]string{base: "base"}
-	for _, change := range []struct{ name, path, content string }{
-		{"source file", "books.go", "\n// changed\n"},
-		{"Dockerfile (listed in .dockerignore, but the build reads it)", "Dockerfile", "\n# changed\n"},
-		{"new file", "http/new.go", "package http\n"},
-		{"migration", "postgres/migrations/00001_create_books.sql", "\n-- changed\n"},
-	} {
-		f, err := os.OpenFile(filepath.Join(dir, change.path), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = f.WriteString(change.content)
-		f.Close()
-		got := tag(dir, "linux/arm64")
-		if prev, ok := seen[got]; ok {
-			t.Errorf("changing the %s left the tag as after %s", change.name, prev)
-		}
-		seen[got] = change.name
-	}
 }
 
 // TestServiceStatefulURNsArePinned: the repository (images), key, secret

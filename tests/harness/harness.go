@@ -20,6 +20,9 @@ type Resource struct {
 	Parent  string
 	Custom  bool
 	Protect bool
+	// RetainOnDelete and IgnoreChanges are the resource options of those names.
+	RetainOnDelete bool
+	IgnoreChanges  []string
 	// Inputs are what the program passed; Outputs add the mock's computed values.
 	Inputs, Outputs resource.PropertyMap
 	// Dependencies and PropertyDependencies are URNs the resource depends on.
@@ -42,6 +45,8 @@ func (g *Graph) record(m *mocks, args pulumi.MockResourceArgs, id string, out re
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Dependencies = rpc.GetDependencies()
 		r.PropertyDependencies = map[string][]string{}
 		for k, deps := range rpc.GetPropertyDependencies() {
