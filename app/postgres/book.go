@@ -39,9 +39,9 @@ func notFound() error { return books.Errorf(books.ENOTFOUND, "book not found") }
 // FindBookByID returns the book or ENOTFOUND.
 func (s *BookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
 	var b *books.Book
-	err := s.db.retryAuth(ctx, func() error {
+	err := s.db.run(ctx, true, func(q querier, _ bool) error {
 		var err error
-		b, err = scanBook(s.db.Pool.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1`, id))
+		b, err = scanBook(q.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1`, id))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -71,9 +71,9 @@ func (s *BookService) FindBooks(ctx context.Context, f books.BookFilter) (*books
 	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args))
 
 	var list []*books.Book
-	err := s.db.retryAuth(ctx, func() error {
+	err := s.db.run(ctx, true, func(db querier, _ bool) error {
 		list = list[:0]
-		rows, err := s.db.Pool.Query(ctx, q, args...)
+		rows, err := db.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -112,11 +112,19 @@ func (s *BookService) CreateBook(ctx context.Context, in books.BookInput, by str
 		return nil, err
 	}
 	var b *books.Book
-	err = s.db.retryAuth(ctx, func() error {
+	// Idempotent on retry: the id is this call's own, so a row with it is
+	// the first attempt's, committed before its connection died.
+	err = s.db.run(ctx, true, func(q querier, retry bool) error {
 		var err error
+		if retry {
+			b, err = scanBook(q.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1`, id))
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
 		// One clock reading for both timestamps (two column defaults would
 		// call clock_timestamp() twice and differ by a microsecond).
-		b, err = scanBook(s.db.Pool.QueryRow(ctx,
+		b, err = scanBook(q.QueryRow(ctx,
 			`WITH now AS (SELECT clock_timestamp() AS ts)
 			 INSERT INTO books (id, title, author, year, created_by, updated_by, created_at, updated_at)
 			 SELECT $1, $2, $3, $4, $5, $5, now.ts, now.ts FROM now
@@ -147,15 +155,27 @@ func (s *BookService) UpdateBook(ctx context.Context, id string, in books.BookIn
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	// Idempotent on retry: the row records this call's write id, so a retry
+	// first looks for it and returns that row instead of updating again.
+	writeID, err := uuid.NewRandom()
+	if err != nil {
+		return nil, err
+	}
 	var b *books.Book
-	err := s.db.retryAuth(ctx, func() error {
+	err = s.db.run(ctx, true, func(q querier, retry bool) error {
 		var err error
-		b, err = scanBook(s.db.Pool.QueryRow(ctx,
+		if retry {
+			b, err = scanBook(q.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1 AND write_id = $2`, id, writeID))
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		b, err = scanBook(q.QueryRow(ctx,
 			`UPDATE books SET title = $2, author = $3, year = $4, updated_by = $5,
-			        updated_at = clock_timestamp(), version = version + 1
+			        updated_at = clock_timestamp(), version = version + 1, write_id = $7
 			  WHERE id = $1 AND ($6::bigint[] IS NULL OR version = ANY($6))
 			  RETURNING `+bookColumns,
-			id, in.Title, in.Author, in.Year, by, versions(pre)))
+			id, in.Title, in.Author, in.Year, by, versions(pre), writeID))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -167,8 +187,10 @@ func (s *BookService) UpdateBook(ctx context.Context, id string, in books.BookIn
 // DeleteBook removes the book when pre matches.
 func (s *BookService) DeleteBook(ctx context.Context, id string, pre books.Precondition) error {
 	var n int64
-	err := s.db.retryAuth(ctx, func() error {
-		tag, err := s.db.Pool.Exec(ctx,
+	retried := false
+	err := s.db.run(ctx, true, func(q querier, retry bool) error {
+		retried = retry
+		tag, err := q.Exec(ctx,
 			`DELETE FROM books WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2))`,
 			id, versions(pre))
 		n = tag.RowsAffected()
@@ -178,7 +200,14 @@ func (s *BookService) DeleteBook(ctx context.Context, id string, pre books.Preco
 		return domainError(err)
 	}
 	if n == 0 {
-		return s.whyNoRow(ctx, id)
+		err := s.whyNoRow(ctx, id)
+		// A retry after a lost connection that finds the book gone: the
+		// first attempt deleted it (a row leaves no trace to tell; a book
+		// deleted by someone else in that instant is equally gone).
+		if retried && books.ErrorCode(err) == books.ENOTFOUND {
+			return nil
+		}
+		return err
 	}
 	return nil
 }
@@ -187,8 +216,8 @@ func (s *BookService) DeleteBook(ctx context.Context, id string, pre books.Preco
 // conditional write touched no row.
 func (s *BookService) whyNoRow(ctx context.Context, id string) error {
 	var exists bool
-	err := s.db.retryAuth(ctx, func() error {
-		return s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM books WHERE id = $1)`, id).Scan(&exists)
+	err := s.db.run(ctx, true, func(q querier, _ bool) error {
+		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM books WHERE id = $1)`, id).Scan(&exists)
 	})
 	switch {
 	case err != nil:
