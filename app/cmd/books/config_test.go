@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"os"
 	"regexp"
@@ -120,7 +121,7 @@ func TestConfigCheckedBeforeConnecting(t *testing.T) {
 // TestBadRedisURLStopsBeforeMigrations: the process fails on REDIS_URL
 // before it touches the database (no migration table appears).
 func TestBadRedisURLStopsBeforeMigrations(t *testing.T) {
-	const name = "books_test_cmd_badredis"
+	name := fmt.Sprintf("books_test_cmd_badredis_%d", os.Getpid())
 	url, err := testenv.CreateDatabase(name)
 	if err != nil {
 		t.Fatal(err)
