@@ -367,6 +367,16 @@ func AlarmSpecs(args *MonitoringArgs) []AlarmSpec {
 
 func newAlarm(ctx *pulumi.Context, name string, spec AlarmSpec, s AlarmsConfig, topicArn pulumi.StringOutput, parent pulumi.ResourceOption) error {
 	actions := pulumi.Array{topicArn}
+	a := metricAlarmArgs(spec, s)
+	a.AlarmActions = actions
+	a.OkActions = actions
+	_, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+spec.Suffix, a, parent)
+	return err
+}
+
+// metricAlarmArgs is the alarm of a spec with books:alarms' period and
+// evaluation periods, without actions.
+func metricAlarmArgs(spec AlarmSpec, s AlarmsConfig) *cloudwatch.MetricAlarmArgs {
 	a := &cloudwatch.MetricAlarmArgs{
 		AlarmDescription:   pulumi.String(spec.Description),
 		Namespace:          pulumi.String(spec.Namespace),
@@ -377,8 +387,6 @@ func newAlarm(ctx *pulumi.Context, name string, spec AlarmSpec, s AlarmsConfig, 
 		ComparisonOperator: pulumi.String(spec.Comparison),
 		Threshold:          pulumi.Float64(spec.Threshold),
 		TreatMissingData:   pulumi.String(spec.TreatMissingData),
-		AlarmActions:       actions,
-		OkActions:          actions,
 	}
 	if spec.ExtendedStatistic != "" {
 		a.ExtendedStatistic = pulumi.String(spec.ExtendedStatistic)
@@ -389,6 +397,5 @@ func newAlarm(ctx *pulumi.Context, name string, spec AlarmSpec, s AlarmsConfig, 
 		// A percentile over a handful of requests is noise: keep the state.
 		a.EvaluateLowSampleCountPercentiles = pulumi.String("ignore")
 	}
-	_, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+spec.Suffix, a, parent)
-	return err
+	return a
 }

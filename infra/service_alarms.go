@@ -28,22 +28,8 @@ func newDeploymentAlarms(ctx *pulumi.Context, name string, s AlarmsConfig, albSu
 		if !slices.Contains(DeploymentAlarmSuffixes, spec.Suffix) {
 			continue
 		}
-		a := &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String("Deployment alarm (ECS rolls back on ALARM): " + spec.Description),
-			Namespace:          pulumi.String(spec.Namespace),
-			MetricName:         pulumi.String(spec.MetricName),
-			Dimensions:         spec.Dimensions,
-			Period:             pulumi.Int(s.PeriodSeconds),
-			EvaluationPeriods:  pulumi.Int(s.EvaluationPeriods),
-			ComparisonOperator: pulumi.String(spec.Comparison),
-			Threshold:          pulumi.Float64(spec.Threshold),
-			TreatMissingData:   pulumi.String(spec.TreatMissingData),
-		}
-		if spec.ExtendedStatistic != "" {
-			a.ExtendedStatistic = pulumi.String(spec.ExtendedStatistic)
-		} else {
-			a.Statistic = pulumi.String(spec.Statistic)
-		}
+		a := metricAlarmArgs(spec, s)
+		a.AlarmDescription = pulumi.String("Deployment alarm (ECS rolls back on ALARM): " + spec.Description)
 		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-deploy-"+spec.Suffix, a, parent)
 		if err != nil {
 			return nil, err
