@@ -196,9 +196,10 @@ func CheckDimensionValue(v string) error {
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Histogram accumulates observations in logarithmic bins 10 % wide (the
-// bins of AWS's EMF Java library), so a percentile read from the Values and
-// Counts is within about 5 % of the true one; Min, Max, Sum and Count are
-// exact. Not safe for concurrent use.
+// bins of AWS's EMF Java library; each is written as the mean of its
+// values), so a percentile read from the Values and Counts is within 10 %
+// of the true one; Min, Max, Sum and Count are exact. Not safe for
+// concurrent use.
 type Histogram struct {
 	bins map[int]*bin
 }
@@ -257,7 +258,7 @@ func (h *Histogram) Values() []*HistogramValue {
 		hv := &HistogramValue{Min: math.Inf(1), Max: math.Inf(-1)}
 		for _, i := range idx[start:min(start+maxValuesPerMetric, len(idx))] {
 			b := h.bins[i]
-			hv.Values = append(hv.Values, binCenter(i))
+			hv.Values = append(hv.Values, binValue(b))
 			hv.Counts = append(hv.Counts, b.count)
 			hv.Count += b.count
 			hv.Sum += b.sum
@@ -268,10 +269,11 @@ func (h *Histogram) Values() []*HistogramValue {
 	return out
 }
 
-// binCenter is the geometric middle of bin i, rounded to 4 significant
-// digits to keep lines short (the bin is 10 % wide anyway).
-func binCenter(i int) float64 {
-	v := math.Exp((float64(i) + 0.5) * binWidth)
-	p := math.Pow(10, 3-math.Floor(math.Log10(v)))
-	return math.Round(v*p) / p
+// binValue is the mean of the bin's observations, to 6 significant digits
+// and never outside them: exact for a bin of equal values, within the bin
+// (10 % wide) otherwise, so Sum ≈ Σ Values×Counts and Min ≤ Values ≤ Max.
+func binValue(b *bin) float64 {
+	v := b.sum / float64(b.count)
+	p := math.Pow(10, 5-math.Floor(math.Log10(v)))
+	return min(max(math.Round(v*p)/p, b.min), b.max)
 }
