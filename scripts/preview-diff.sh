@@ -16,8 +16,9 @@ Usage: scripts/preview-diff.sh --stack STACK [--base REF] [--out-dir DIR]
 Runs the offline preview (`make preview-offline`'s command, with its output in
 a temporary directory) here and in a temporary git worktree of REF, then
 prints Markdown on stdout: the resources and inputs that differ
-(`preview-render -diff`), the policy check of this checkout's preview
-(`preview-render -check`) and its resource tree. Progress goes to stderr.
+(`preview-render -diff`), the change in monthly cost (scripts/cost-diff.sh),
+the policy check of this checkout's preview (`preview-render -check`) and its
+resource tree. Progress goes to stderr.
 
 Options:
   --stack STACK    stack to preview (Pulumi.STACK.yaml)                required
@@ -127,6 +128,15 @@ if [ -n "$base" ]; then
 		printf 'The offline preview of the base `%s` failed, so there is nothing to compare with.\n\n' "${base_sha:0:12}"
 	fi
 fi
+
+# The change in monthly cost (scripts/cost-diff.sh, against the same base
+# checkout); a failed estimate is reported here and does not change the exit status.
+cost_args=(--stack "$stack" --out-dir "$out_dir")
+if [ -n "$worktree" ]; then
+	cost_args+=(--base-dir "$worktree")
+fi
+"$here/cost-diff.sh" "${cost_args[@]}" || log "the cost estimate failed (see above)"
+printf '\n'
 
 status=0
 printf '#### Policy pack\n\n```\n'

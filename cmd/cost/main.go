@@ -30,8 +30,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", cost.FormatTable, "output: "+strings.Join(cost.Formats, ", "))
 	usageFile := fs.String("usage", "", "usage file to use instead of cost/usage/<stack>.yaml")
 	diff := fs.Bool("diff", false, "compare two estimates written with -format json: -diff base.json head.json")
+	from := fs.String("from", "", "render an estimate written with -format json instead of estimating the stack")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: cost [-stack STACK] [-format %s] [-usage FILE]\n       cost -diff [-format ...] base.json head.json\n\n%s.\n\n", strings.Join(cost.Formats, "|"), cost.Banner)
+		fmt.Fprintf(stderr, "usage: cost [-stack STACK] [-format %s] [-usage FILE]\n       cost -diff [-format ...] base.json head.json\n       cost -from estimate.json [-format ...]\n\n%s.\n\n", strings.Join(cost.Formats, "|"), cost.Banner)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +66,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "cost: unexpected arguments %q (did you mean -diff?)\n", fs.Args())
 		return 2
+	}
+	if *from != "" {
+		e, err := cost.ReadEstimate(*from)
+		if err == nil {
+			err = cost.Render(stdout, e, *format)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "cost:", err)
+			return 1
+		}
+		return 0
 	}
 	root, err := harness.RepoRoot()
 	if err != nil {
