@@ -105,3 +105,11 @@ type BookService interface {
 	// DeleteBook removes the book when pre matches the current version.
 	DeleteBook(ctx context.Context, id string, pre Precondition) error
 }
+
+// BookJSONFinder is implemented by stores that keep a book's encoded form
+// (the Redis cache): FindBookJSON returns exactly the JSON object the HTTP
+// adapter would encode for FindBookByID's result (json.Marshal of the
+// Book), and the book's version, without decoding and re-encoding it.
+type BookJSONFinder interface {
+	FindBookJSON(ctx context.Context, id string) (data []byte, version int64, err error)
+}

@@ -73,11 +73,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, data = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 	}
+	writeJSONBytes(w, status, data)
+}
+
+// writeJSONBytes writes an encoded JSON value (what json.Marshal returned)
+// with the given status.
+func writeJSONBytes(w http.ResponseWriter, status int, data []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	// The status line is sent; a failed body write means the client went
-	// away, and there is no one left to answer.
-	_, _ = w.Write(append(data, '\n'))
+	// away, and there is no one left to answer. The newline is written
+	// apart from data, which may be a cache's buffer.
+	_, _ = w.Write(data)
+	_, _ = w.Write(newline)
 }
+
+var newline = []byte{'\n'}

@@ -59,17 +59,36 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.booksJSON != nil {
+		// The cache hands over the stored JSON: no decode and re-encode.
+		data, version, err := s.booksJSON.FindBookJSON(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if !s.notModified(w, r, version) {
+			w.Header().Set("ETag", etag(version))
+			writeJSONBytes(w, http.StatusOK, data)
+		}
+		return nil
+	}
 	b, err := s.books.FindBookByID(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && noneMatch(inm, b.Version) {
-		w.Header().Set("ETag", etag(b.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return nil
+	if !s.notModified(w, r, b.Version) {
+		writeBook(w, http.StatusOK, b)
 	}
-	writeBook(w, http.StatusOK, b)
 	return nil
+}
+
+// notModified answers 304 when If-None-Match matches version.
+func (s *Server) notModified(w http.ResponseWriter, r *http.Request, version int64) bool {
+	if inm := r.Header.Get("If-None-Match"); inm == "" || !noneMatch(inm, version) {
+		return false
+	}
+	w.Header().Set("ETag", etag(version))
+	w.WriteHeader(http.StatusNotModified)
+	return true
 }
 
 func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) error {

@@ -16,6 +16,13 @@ type BookService struct {
 
 var _ books.BookService = (*BookService)(nil)
 
+// JSONFinder returns the wrapped service's BookJSONFinder (nil when it has
+// none): reads pass through untouched, so the HTTP adapter may use it.
+func (s *BookService) JSONFinder() books.BookJSONFinder {
+	f, _ := s.BookService.(books.BookJSONFinder)
+	return f
+}
+
 // CountWrites wraps inner so rec counts its writes.
 func CountWrites(inner books.BookService, rec *Recorder) *BookService {
 	return &BookService{BookService: inner, rec: rec}

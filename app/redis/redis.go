@@ -161,7 +161,10 @@ type CachedBookService struct {
 	errors    atomic.Int64
 }
 
-var _ books.BookService = (*CachedBookService)(nil)
+var (
+	_ books.BookService    = (*CachedBookService)(nil)
+	_ books.BookJSONFinder = (*CachedBookService)(nil)
+)
 
 // NewCachedBookService wraps inner with a cache in client, which must come
 // from NewClient (or have CheckServer as its OnConnect hook).
@@ -216,36 +219,102 @@ func (s *CachedBookService) observe(o outcome) {
 // FindBookByID serves from the cache when it can, else from inner.
 // Not-found results are not cached (a deleted book's tombstone is).
 func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
+	entry, b, err := s.find(ctx, id)
+	if err != nil || b != nil {
+		return b, err
+	}
+	if b, ok := decodeEntry(entry, id); ok {
+		return b, nil
+	}
+	s.dropCorrupt(ctx, id)
+	return s.inner.FindBookByID(ctx, id)
+}
+
+// FindBookJSON is FindBookByID for the HTTP adapter (books.BookJSONFinder):
+// a hit returns the stored JSON as it is, without decoding it.
+func (s *CachedBookService) FindBookJSON(ctx context.Context, id string) ([]byte, int64, error) {
+	entry, b, err := s.find(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if b == nil {
+		version, data, ok := splitEntry(entry, id)
+		if ok {
+			return data, version, nil
+		}
+		s.dropCorrupt(ctx, id)
+		if b, err = s.inner.FindBookByID(ctx, id); err != nil {
+			return nil, 0, err
+		}
+	}
+	data, err := json.Marshal(b)
+	return data, b.Version, err
+}
+
+// find reads id: a hit answers the entry ("D<version>|<json>"), anything
+// else the book read from inner (filling the entry when this read holds
+// the lease), or inner's error.
+func (s *CachedBookService) find(ctx context.Context, id string) (string, *books.Book, error) {
 	if !s.available() {
 		s.observe(failure)
-		return s.inner.FindBookByID(ctx, id)
+		b, err := s.inner.FindBookByID(ctx, id)
+		return "", b, err
 	}
-	lease := s.token()
-	res, err := s.eval(ctx, readScript, id, lease, leaseTTL.Milliseconds())
+	res, err := s.peek(ctx, id)
+	if err == nil && res == "" {
+		lease := s.token()
+		if res, err = s.eval(ctx, readScript, id, lease, leaseTTL.Milliseconds()); err == nil && res == "M" {
+			res = "M" + lease
+		}
+	}
 	if err != nil {
 		s.failed("read", err)
 		s.observe(failure)
-		return s.inner.FindBookByID(ctx, id)
+		b, err := s.inner.FindBookByID(ctx, id)
+		return "", b, err
 	}
 	switch res[0] {
 	case 'D':
-		if b, ok := decodeEntry(res, id); ok {
-			s.observe(hit)
-			return b, nil
-		}
-		s.dropCorrupt(ctx, id)
+		s.observe(hit)
+		return res, nil, nil
 	case 'T':
 		s.observe(hit)
-		return nil, books.Errorf(books.ENOTFOUND, "book not found")
+		return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
 	}
 	s.observe(miss)
 	b, err := s.inner.FindBookByID(ctx, id)
-	if err == nil && res == "M" {
+	if lease, ok := strings.CutPrefix(res, "M"); ok && err == nil {
 		if _, err := s.eval(ctx, fillScript, id, lease, encodeEntry(b), s.opt.TTL.Milliseconds()); err != nil {
 			s.failed("fill", err)
 		}
 	}
-	return b, err
+	return "", b, err
+}
+
+// peek is the fast path of a read: one MGET of the epoch key and the entry,
+// no script. It answers a book or tombstone entry when the epoch is the one
+// this instance uses, else "" (the read script decides). An entry that
+// holds a book implies that no writer is in flight (a mark deletes the
+// entry, and nothing is stored while a writer is pending), so the script's
+// pending check adds nothing here.
+func (s *CachedBookService) peek(ctx context.Context, id string) (string, error) {
+	e := s.epoch.Load()
+	if e == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.Timeout)
+	defer cancel()
+	vals, err := s.client.MGet(ctx, epochKey, e.prefix+"book:"+id).Result()
+	if err != nil || len(vals) != 2 {
+		return "", err
+	}
+	if cur, _ := vals[0].(string); cur != e.full {
+		return "", nil
+	}
+	if v, _ := vals[1].(string); v != "" && (v[0] == 'D' || v[0] == 'T') {
+		return v, nil
+	}
+	return "", nil
 }
 
 // FindBooks is not cached (the API gateway's stage cache covers lists).
@@ -367,19 +436,33 @@ func encodeEntry(b *books.Book) string {
 	return "D" + strconv.FormatInt(b.Version, 10) + "|" + string(data)
 }
 
+// splitEntry returns the version and the JSON of an entry, after checking
+// its header and that the JSON is the book asked for (json.Marshal of a
+// Book starts with its id).
+func splitEntry(v, id string) (int64, []byte, bool) {
+	sep := strings.IndexByte(v, '|')
+	if sep < 2 || v[0] != 'D' {
+		return 0, nil, false
+	}
+	version, err := strconv.ParseInt(v[1:sep], 10, 64)
+	data := v[sep+1:]
+	const open = `{"id":"`
+	if err != nil || len(data) < len(open)+len(id)+1 || data[:len(open)] != open ||
+		data[len(open):len(open)+len(id)] != id || data[len(open)+len(id)] != '"' {
+		return 0, nil, false
+	}
+	return version, []byte(data), true
+}
+
 // decodeEntry parses an entry and checks that it is the book asked for, at
 // the version its header says.
 func decodeEntry(v, id string) (*books.Book, bool) {
-	sep := strings.IndexByte(v, '|')
-	if sep < 1 {
-		return nil, false
-	}
-	version, err := strconv.ParseInt(v[1:sep], 10, 64)
-	if err != nil {
+	version, data, ok := splitEntry(v, id)
+	if !ok {
 		return nil, false
 	}
 	var b books.Book
-	if err := json.Unmarshal([]byte(v[sep+1:]), &b); err != nil || b.ID != id || b.Version != version {
+	if err := json.Unmarshal(data, &b); err != nil || b.ID != id || b.Version != version {
 		return nil, false
 	}
 	return &b, true

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -284,6 +285,26 @@ func TestCachedBookService(t *testing.T) {
 		}
 		if mem.readCount() != reads {
 			t.Fatal("the read after the delete went to the database: no tombstone")
+		}
+	})
+
+	t.Run("FindBookJSONIsTheEncodedBook", func(t *testing.T) {
+		mem, s, b := setup(t)
+		want, _ := json.Marshal(b)
+		for i := range 2 { // the miss (from the store), then the hit (stored bytes)
+			data, version, err := s.FindBookJSON(ctx, b.ID)
+			if err != nil || string(data) != string(want) || version != b.Version {
+				t.Fatalf("read %d: %s, %d, %v; want %s", i, data, version, err, want)
+			}
+		}
+		if mem.readCount() != 1 {
+			t.Fatalf("database reads = %d, want 1", mem.readCount())
+		}
+		if err := s.DeleteBook(ctx, b.ID, books.Precondition{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.FindBookJSON(ctx, b.ID); books.ErrorCode(err) != books.ENOTFOUND {
+			t.Fatalf("after delete: %v", err)
 		}
 	})
 
