@@ -121,22 +121,7 @@ func startServer(t testing.TB, cfg bookshttp.Config) string {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv := bookshttp.NewServer(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Errorf("shutdown test server: %v", err)
-		}
-		if err := <-served; err != nil { // nil after Shutdown
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return testenv.Serve(t, bookshttp.NewServer(cfg))
 }
 
 func reset(t testing.TB) {

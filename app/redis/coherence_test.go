@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,20 +41,8 @@ func startInstance(t *testing.T, redisURL string, opt redis.Options) instance {
 		opt.Logger = quiet
 	}
 	svc := redis.NewCachedBookService(postgres.NewBookService(db), client(t, redisURL), opt)
-	srv := bookshttp.NewServer(bookshttp.Config{Books: svc, Ping: db.Ping, Username: "books", Password: instancePassword, Logger: quiet})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-served
-	})
-	return instance{url: "http://" + ln.Addr().String(), svc: svc}
+	url := testenv.Serve(t, bookshttp.NewServer(bookshttp.Config{Books: svc, Ping: db.Ping, Username: "books", Password: instancePassword, Logger: quiet}))
+	return instance{url: url, svc: svc}
 }
 
 var loadClient = &http.Client{

@@ -151,3 +151,30 @@ func isExec(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
 }
+
+// Server is what Serve needs of an HTTP server (the app's http.Server).
+type Server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// Serve serves srv on a fresh 127.0.0.1:0 listener until the test ends and
+// returns its base URL.
+func Serve(t testing.TB, srv Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown test server: %v", err)
+		}
+		if err := <-served; err != nil { // nil after Shutdown
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
