@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -345,4 +346,158 @@ func copyDir(t *testing.T, from, to string) {
 	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCoherenceAcrossFailover promotes a replica that missed the last write
+// (replication is cut before it, as when a primary fails with writes not
+// yet replicated) and points the instances at it through a proxy, the way
+// ElastiCache moves the primary endpoint: no read after the failover may
+// return the version from before the write.
+func TestCoherenceAcrossFailover(t *testing.T) {
+	ctx := context.Background()
+	primary := testenv.StartRedis(t)
+	replica := testenv.StartRedis(t)
+	rep := client(t, replica.URL())
+	if err := rep.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(primary.Port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := newSwitchProxy(t, primary.URL())
+	opt := redis.Options{TTL: 5 * time.Minute, Cooldown: 20 * time.Millisecond}
+	svcs := []*redis.CachedBookService{
+		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
+		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
+	}
+	const n = 10
+	ids := make([]string, n)
+	for i := range ids {
+		b, err := svcs[0].CreateBook(ctx, books.BookInput{Title: "v1", Author: "a", Year: 2000}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = b.ID
+		for _, s := range svcs {
+			for range 2 {
+				if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// The replica has the v1 entries; then it stops replicating (promoted).
+	pc := goredis.NewClient(&goredis.Options{Addr: hostPort(primary.URL()), ReadTimeout: 10 * time.Second})
+	defer pc.Close()
+	if n, err := pc.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT for the replica: %d, %v", n, err)
+	}
+	if err := rep.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids { // acknowledged by the old primary only
+		if _, err := svcs[i%2].UpdateBook(ctx, id, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	endpoint.switchTo(replica.URL())
+
+	stale, total, hits := 0, 0, int64(0)
+	before := [2]int64{}
+	for i, s := range svcs {
+		before[i], _ = s.Stats()
+	}
+	for range 3 {
+		time.Sleep(2 * opt.Cooldown)
+		for _, id := range ids {
+			for _, s := range svcs {
+				b, err := s.FindBookByID(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total++
+				if b.Version < 2 {
+					stale++
+				}
+			}
+		}
+	}
+	for i, s := range svcs {
+		h, _ := s.Stats()
+		hits += h - before[i]
+	}
+	t.Logf("%d reads after the failover, %d stale, %d served by the cache", total, stale, hits)
+	if stale > 0 {
+		t.Errorf("%d of %d reads after the failover returned the version from before the write", stale, total)
+	}
+	if hits == 0 {
+		t.Error("the cache served nothing after the failover")
+	}
+}
+
+// switchProxy is a TCP endpoint that forwards to one Redis server and can
+// be moved to another, closing the connections it had (as a DNS failover
+// of a primary endpoint does).
+type switchProxy struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	target string
+	conns  []net.Conn
+}
+
+func newSwitchProxy(t *testing.T, targetURL string) *switchProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln, target: hostPort(targetURL)}
+	go p.accept()
+	t.Cleanup(func() {
+		ln.Close()
+		p.closeAll()
+	})
+	return p
+}
+
+func hostPort(redisURL string) string {
+	s := strings.TrimPrefix(redisURL, "redis://")
+	return s[:strings.IndexByte(s, '/')]
+}
+
+func (p *switchProxy) url() string { return "redis://" + p.ln.Addr().String() + "/0" }
+
+func (p *switchProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, up)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(up, c); up.Close() }()
+		go func() { _, _ = io.Copy(c, up); c.Close() }()
+	}
+}
+
+func (p *switchProxy) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *switchProxy) switchTo(targetURL string) {
+	p.mu.Lock()
+	p.target = hostPort(targetURL)
+	p.mu.Unlock()
+	p.closeAll()
 }
