@@ -131,7 +131,7 @@ func (c *dependencyClosure) all(r *Resource) map[string]bool {
 
 func (c *dependencyClosure) dependsOn(a, b *Resource) bool { return c.all(a)[b.URN] }
 
-// strings returns every string leaf of a property value (secrets unwrapped);
+// leafStrings returns every string leaf of a property value (secrets unwrapped);
 // with parseJSON, strings holding JSON contribute their leaves too.
 func leafStrings(v resource.PropertyValue, parseJSON bool) []string {
 	switch {
