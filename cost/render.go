@@ -95,11 +95,10 @@ func renderTable(w io.Writer, e *Estimate) error {
 	for _, c := range e.Components {
 		fmt.Fprintf(tw, "%s\t%s/month\t\n", c.Component, money(c.Monthly))
 	}
-	fmt.Fprintf(tw, "TOTAL %s\t%s/month\t\n", e.Stack, money(e.Monthly))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "(%s/hour)\n", money(e.Hourly))
+	fmt.Fprintf(w, "TOTAL %s: %s/month (%s/hour)\n", e.Stack, money(e.Monthly), money(e.Hourly))
 	if n, usd := notFound(e); n > 0 {
 		fmt.Fprintf(w, "\n* %d lines (%s/month) use a price no stored page gave for %s; cost/prices.yaml says what stands in for each\n", n, money(usd), e.Region)
 	}
