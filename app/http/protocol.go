@@ -79,8 +79,14 @@ func netHTTPErrorReply(p []byte) (int, string, bool) {
 	if err != nil || status < 400 {
 		return 0, "", false
 	}
-	line, rest, _ := bytes.Cut(p, []byte("\r\n"))
-	if status == http.StatusExpectationFailed { // no handler of ours answers 417
+	// Only a header block holds a raw CR LF: JSON bodies escape them, so a
+	// chunk of a response body (a book title "HTTP/1.1 417 …" at a flush
+	// boundary) is never taken for a reply.
+	line, rest, ok := bytes.Cut(p, []byte("\r\n"))
+	if !ok {
+		return 0, "", false
+	}
+	if status == http.StatusExpectationFailed && string(line[9:]) == "417 Expectation Failed" { // no handler of ours answers 417
 		return status, "only Expect: 100-continue is supported", true
 	}
 	if !bytes.HasPrefix(rest, []byte(netHTTPErrorHeaders[2:])) {
