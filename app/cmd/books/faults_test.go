@@ -240,8 +240,7 @@ func runToExit(t *testing.T, limit time.Duration, extra ...string) (string, int)
 }
 
 // createUnprivilegedRole creates a login role without CREATE on the
-// schema (PostgreSQL 15+ grants PUBLIC no CREATE on public) and a database
-// for it, and returns its URL; both are dropped when the test ends.
+// schema and a database for it, and returns its URL; both are dropped when the test ends.
 func createUnprivilegedRole(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("books_test_nopriv_%d", os.Getpid())
@@ -275,11 +274,20 @@ func createUnprivilegedRole(t *testing.T) string {
 			t.Errorf("drop role: %v", err)
 		}
 	})
+	// PostgreSQL 15+ grants PUBLIC no CREATE on schema public; older
+	// servers do, so take it away explicitly.
+	in, err := pgx.Connect(ctx, dbu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(ctx)
+	if _, err := in.Exec(ctx, "REVOKE CREATE ON SCHEMA public FROM PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
 	u, err := url.Parse(dbu)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.User(name)
-	// The database's public schema belongs to pg_database_owner (postgres).
 	return u.String()
 }
