@@ -132,7 +132,7 @@ func validateErrorBody(header http.Header, body []byte, head bool) error {
 func specReport(w io.Writer) {
 	spec.mu.Lock()
 	defer spec.mu.Unlock()
-	if spec.seen == nil {
+	if spec.validated == 0 {
 		return
 	}
 	keys := make([]string, 0, len(spec.seen))
