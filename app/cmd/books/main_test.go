@@ -156,9 +156,9 @@ func start(t *testing.T, extra ...string) *proc {
 	return p
 }
 
-// request sends one request and returns the status and the body (read and
-// closed here).
-func (p *proc) request(method, path, body string) (int, []byte, error) {
+// request sends one request (with optional extra headers) and returns the
+// status and the body (read and closed here).
+func (p *proc) request(method, path, body string, header ...map[string]string) (int, []byte, error) {
 	req, err := http.NewRequest(method, "http://"+p.addr+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -166,6 +166,11 @@ func (p *proc) request(method, path, body string) (int, []byte, error) {
 	req.SetBasicAuth("books", "pw")
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, h := range header {
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {

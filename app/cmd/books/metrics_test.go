@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,24 +13,11 @@ import (
 // send is one request with optional headers; it returns the status.
 func (p *proc) send(t *testing.T, method, path, body string, header map[string]string) int {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+p.addr+path, strings.NewReader(body))
+	status, _, err := p.request(method, path, body, header)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth("books", "pw")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	return status
 }
 
 // TestMetricsCountTheRequestsSent drives the real binary against PostgreSQL
