@@ -122,7 +122,7 @@ func TestCreateBook(t *testing.T) {
 			wantStatus(t, do(t, req{method: "POST", path: "/book", body: body}), 201, "")
 		}
 	})
-	for _, c := range badBodies() {
+	for _, c := range append(badBodies(), strictBodies()...) {
 		t.Run(c.name, func(t *testing.T) {
 			reset(t)
 			r := do(t, req{method: "POST", path: "/book", body: c.body, header: c.header})

@@ -65,17 +65,9 @@ func strictBodies() []badBody {
 	}
 }
 
+// TestBodyStrict: what the spec allows beyond the rejections (each of
+// strictBodies is sent by TestCreateBook with the other bad bodies).
 func TestBodyStrict(t *testing.T) {
-	for _, c := range strictBodies() {
-		t.Run(c.name, func(t *testing.T) {
-			reset(t)
-			r := do(t, req{method: "POST", path: "/book", body: c.body, header: c.header})
-			wantStatus(t, r, c.status, c.code)
-			if n := countBooks(t); n != 0 {
-				t.Fatalf("a rejected body stored %d books", n)
-			}
-		})
-	}
 	t.Run("SurrogatePairAccepted", func(t *testing.T) {
 		reset(t)
 		r := do(t, req{method: "POST", path: "/book", body: `{"title":"\ud83d\udcda","author":"a","year":2000}`})
