@@ -10,7 +10,7 @@ STACK ?= dev
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-test: vet test-go test-app ## everything CI runs: vet, infra + policy tests, app tests (needs PostgreSQL and Redis)
+test: vet test-go test-app container-test ## everything CI runs: vet, infra + policy tests, app tests (needs PostgreSQL and Redis), the container rehearsal
 
 vet: ## go vet and gofmt over the root module
 	$(GO) vet ./...
@@ -94,3 +94,12 @@ FORMAT ?= table
 
 cost: ## monthly and hourly cost of STACK from its mocked graph, cost/prices.yaml and cost/usage/STACK.yaml (FORMAT=table|markdown|json)
 	$(GO) run ./cmd/cost -stack $(STACK) -format $(FORMAT)
+
+# --- container rehearsal (issue 20; README "Container rehearsal") -----------
+
+.PHONY: container-test
+
+container-test: ## build app/ with BuildKit on stand-in bases (native + linux/arm64) and run it as the dev task definition says (starts dockerd as root; no engine: fails under CI, skips loudly elsewhere)
+	@tests/container/engine.sh
+	$(GO) vet -tags container ./tests/container/
+	$(GO) test -tags container -count=1 -v -timeout 50m -run TestContainerRehearsal ./tests/container/
