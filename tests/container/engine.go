@@ -386,9 +386,12 @@ func (e *Engine) Archive(ctx context.Context, id, path string) (io.ReadCloser, e
 
 // BridgeGateway is the default bridge network's gateway address: the host
 // as containers on that network see it (what host-gateway resolves to).
+// The engine leaves IPAM's gateway empty when it chose the address itself;
+// then it is the bridge interface's IPv4 address.
 func (e *Engine) BridgeGateway(ctx context.Context) (string, error) {
 	var n struct {
-		IPAM struct {
+		Options map[string]string
+		IPAM    struct {
 			Config []struct{ Gateway string }
 		}
 	}
@@ -400,7 +403,24 @@ func (e *Engine) BridgeGateway(ctx context.Context) (string, error) {
 			return c.Gateway, nil
 		}
 	}
-	return "", errors.New("docker engine: the bridge network has no IPv4 gateway")
+	name := n.Options["com.docker.network.bridge.name"]
+	if name == "" {
+		name = "docker0"
+	}
+	iface, err := net.InterfaceByName(name)
+	if err != nil {
+		return "", fmt.Errorf("the bridge network's interface %s: %w", name, err)
+	}
+	addrs, err := iface.Addrs()
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+			return ipn.IP.String(), nil
+		}
+	}
+	return "", fmt.Errorf("docker engine: the bridge network (%s) has no IPv4 gateway", name)
 }
 
 // SocketExists is true when the engine's socket file exists.

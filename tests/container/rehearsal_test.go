@@ -105,8 +105,7 @@ func TestContainerRehearsal(t *testing.T) {
 	// The task definition the program generates for dev.
 	tu := devTask(t, "dev")
 	c := tu.container
-	t.Logf("task definition %s: cpu %d, memory %d MiB; container %s: user %q, readonlyRootFilesystem %v, privileged %v, linuxParameters %+v, stopTimeout %s, healthCheck %v",
-		tu.family, tu.cpu, tu.mem, c.Name, c.User, c.ReadonlyRootFilesystem, c.Privileged, c.LinuxParameters, c.StopTimeoutOrDefault(), c.HealthCheck)
+	t.Logf("task definition %s (from the mocked graph of dev): cpu %d, memory %d MiB; container %s: %s", tu.family, tu.cpu, tu.mem, c.Name, tu.definition)
 
 	// Stand-in bases, then the real Dockerfile for both platforms.
 	bases, err := ParseBases(filepath.Join(appDir, "Dockerfile"))
@@ -432,46 +431,72 @@ func basicAuth(env []EnvEntry) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+Value(env, "BASIC_AUTH_PASSWORD")))
 }
 
-// checkDrain holds requests in flight (headers sent, body half sent),
-// stops the container with the task's stop timeout, then completes them:
-// every one must succeed, the container must still run while they are in
-// flight and exit 0 by itself, before the timeout.
+// checkDrain stops the container with the task's stop timeout while
+// requests are in flight across the moment its listener closes: opened
+// (headers and half the body sent) just before the app's SHUTDOWN_GRACE
+// ends, completed just after. Every one must be answered 201 and stored,
+// /readyz must not answer 200 once SIGTERM is sent, and the container must
+// exit 0 by itself before the timeout.
 func checkDrain(t *testing.T, ctx context.Context, eng *Engine, id, base string, c *TaskContainer, env []EnvEntry, db string) {
 	const inFlight = 4
+	var grace time.Duration
+	if v := Value(env, "SHUTDOWN_GRACE"); v != "" {
+		var err error
+		if grace, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("SHUTDOWN_GRACE=%q: %v", v, err)
+		}
+	}
 	author := fmt.Sprintf("Drain %d", time.Now().UnixNano())
 	addr := strings.TrimPrefix(base, "http://")
 	type held struct {
 		conn net.Conn
 		rest string
 	}
-	var reqs []held
-	for i := 0; i < inFlight; i++ {
-		conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
-		if err != nil {
-			t.Fatal(err)
+	open := func() []held {
+		var reqs []held
+		for i := 0; i < inFlight; i++ {
+			conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			body := fmt.Sprintf(`{"title":"In flight %d","author":%q,"year":2001}`, i, author)
+			head := fmt.Sprintf("POST /book HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+				addr, basicAuth(env), len(body))
+			if _, err := io.WriteString(conn, head+body[:len(body)/2]); err != nil {
+				t.Fatal(err)
+			}
+			reqs = append(reqs, held{conn, body[len(body)/2:]})
 		}
-		defer conn.Close()
-		body := fmt.Sprintf(`{"title":"In flight %d","author":%q,"year":2001}`, i, author)
-		head := fmt.Sprintf("POST /book HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
-			addr, basicAuth(env), len(body))
-		if _, err := io.WriteString(conn, head+body[:len(body)/2]); err != nil {
-			t.Fatal(err)
-		}
-		reqs = append(reqs, held{conn, body[len(body)/2:]})
+		return reqs
 	}
-	// Let the headers reach the server (docker-proxy forwards at once).
-	time.Sleep(500 * time.Millisecond)
 	timeout := c.StopTimeoutOrDefault()
+	var reqs []held
+	if grace <= time.Second {
+		reqs = open()
+		time.Sleep(500 * time.Millisecond) // docker-proxy forwards at once
+	}
 	stopped := make(chan error, 1)
 	stopStart := time.Now()
 	go func() { stopped <- eng.Stop(ctx, id, timeout) }()
-	time.Sleep(time.Second)
+	if grace > time.Second {
+		time.Sleep(grace - time.Second)
+		reqs = open()
+	}
+	time.Sleep(2 * time.Second)
 	info, err := eng.Container(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !info.State.Running {
 		t.Fatalf("the container exited %s after SIGTERM with %d requests in flight (exit code %d)", time.Since(stopStart).Round(time.Millisecond), inFlight, info.State.ExitCode)
+	}
+	// Draining: a load balancer's readiness probe must see it is going.
+	if resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(base + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("/readyz answered 200 %s after SIGTERM", time.Since(stopStart).Round(time.Millisecond))
+		}
 	}
 	var wg sync.WaitGroup
 	codes := make([]string, inFlight)
@@ -510,8 +535,8 @@ func checkDrain(t *testing.T, ctx context.Context, eng *Engine, id, base string,
 		t.Fatal(err)
 	}
 	stored := psql(t, db, fmt.Sprintf("SELECT count(*) FROM books WHERE author = '%s'", author))
-	t.Logf("docker stop -t %d: %d/%d in-flight requests answered 201, %s books stored, exit code %d after %s",
-		int(timeout.Seconds()), completed, inFlight, stored, info.State.ExitCode, took.Round(time.Millisecond))
+	t.Logf("docker stop -t %d (SHUTDOWN_GRACE %s): %d/%d in-flight requests answered 201, %s books stored, exit code %d after %s",
+		int(timeout.Seconds()), grace, completed, inFlight, stored, info.State.ExitCode, took.Round(time.Millisecond))
 	if stored != fmt.Sprint(inFlight) {
 		t.Errorf("%s books stored by the in-flight requests, want %d", stored, inFlight)
 	}
