@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -239,15 +240,21 @@ func TestContainerRehearsal(t *testing.T) {
 			t.Errorf("removing the container: %v", err)
 		}
 	})
+	created := time.Now()
 	if err := eng.Start(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	ready, err := waitReady(ctx, eng, id, base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.add("docker run → /readyz 200, first start (fresh database: migrations applied): %s (target < %s; PostgreSQL was reachable before the run; task cpu %d units)",
-		ready.Sub(start).Round(time.Millisecond), readyTarget, tu.cpu)
+	m.add("docker run → /readyz 200, first start (fresh database: migrations applied): %s = create %s + start %s + until ready %s (target < %s; PostgreSQL was reachable before the run; task cpu %d units)",
+		ready.Sub(start).Round(time.Millisecond), created.Sub(start).Round(time.Millisecond), started.Sub(created).Round(time.Millisecond),
+		ready.Sub(started).Round(time.Millisecond), readyTarget, tu.cpu)
+	if logs, err := eng.Logs(ctx, id); err == nil {
+		t.Logf("start-up log (ms after the first line):\n%s", startupLog(logs))
+	}
 
 	t.Run("HealthAndReadiness", func(t *testing.T) {
 		for _, path := range []string{"/healthz", "/readyz"} {
@@ -705,4 +712,28 @@ func checkImages(t *testing.T, ctx context.Context, eng *Engine, images map[stri
 			t.Error(err)
 		}
 	}
+}
+
+// startupLog lists the app's JSON log lines up to "listening" with their
+// offset from the first one, to show where start-up time goes.
+func startupLog(logs string) string {
+	var b strings.Builder
+	var first time.Time
+	for _, line := range strings.Split(logs, "\n") {
+		var l struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Time.IsZero() {
+			continue
+		}
+		if first.IsZero() {
+			first = l.Time
+		}
+		fmt.Fprintf(&b, "  %6d  %s\n", l.Time.Sub(first).Milliseconds(), l.Msg)
+		if l.Msg == "listening" {
+			break
+		}
+	}
+	return b.String()
 }
