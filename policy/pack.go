@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -115,7 +116,43 @@ func description(rule rules.Rule) string {
 	if rule.ProdOnly {
 		d += " [prod stacks only]"
 	}
-	return d + " (" + rule.Control + ")"
+	return fmt.Sprintf("%s (%s; severity %s) Fix: %s", d, strings.Join(rule.Controls, ", "), rule.Severity, rule.Remediation)
+}
+
+// configSchema declares a resource policy's config properties: the prod
+// stack pattern of prod-only rules and every parameter of environment-aware
+// rules (as a value for all stacks and a prod-only override).
+func configSchema(rule rules.Rule) *policyx.ConfigSchema {
+	props := map[string]map[string]any{}
+	if rule.ProdOnly {
+		props[ProdPatternProperty] = map[string]any{"type": "string", "description": "regular expression matched against the stack name; the policy runs on matching stacks"}
+	}
+	for _, p := range rule.Params {
+		typ := "string"
+		if _, isNum := p.Default.(float64); isNum {
+			typ = "number"
+		}
+		props[p.Name] = map[string]any{"type": typ, "description": p.Description + " (all stacks)"}
+		props[p.ProdName()] = map[string]any{"type": typ, "description": p.Description + " (prod stacks)"}
+	}
+	if len(props) == 0 {
+		return nil
+	}
+	return &policyx.ConfigSchema{Properties: props}
+}
+
+// paramsFrom picks a rule's parameters out of its policy config.
+func paramsFrom(rule rules.Rule, config map[string]any) map[string]map[string]any {
+	ps := map[string]any{}
+	for _, name := range rule.ParamNames() {
+		if v, ok := config[name]; ok {
+			ps[name] = v
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return map[string]map[string]any{rule.Name: ps}
 }
 
 func toPolicy(rule rules.Rule, s settings) policyx.Policy {
@@ -143,28 +180,28 @@ func toPolicy(rule rules.Rule, s settings) policyx.Policy {
 			},
 		})
 	}
-	var schema *policyx.ConfigSchema
-	if rule.ProdOnly {
-		schema = &policyx.ConfigSchema{Properties: map[string]map[string]any{
-			ProdPatternProperty: {"type": "string", "description": "regular expression matched against the stack name; the policy runs on matching stacks"},
-		}}
-	}
 	return policyx.NewResourceValidationPolicy(rule.Name, policyx.ResourceValidationPolicyArgs{
 		Description:      description(rule),
 		EnforcementLevel: level(rule.DefaultLevel),
-		ConfigSchema:     schema,
+		ConfigSchema:     configSchema(rule),
 		ValidateResource: func(ctx context.Context, args policyx.ResourceValidationArgs) error {
 			if !rule.AppliesTo(args.Resource.Type) {
 				return nil
 			}
 			r := fromAnalyzer(args.Resource)
-			if rule.ProdOnly {
-				override, _ := args.Config[ProdPatternProperty].(string)
-				if !s.config(override).IsProd(s.stackOf(r.URN)) {
-					return nil
-				}
+			override, _ := args.Config[ProdPatternProperty].(string)
+			cfg := s.config(override)
+			cfg.Params = paramsFrom(rule, args.Config)
+			if err := cfg.Validate(); err != nil {
+				// A bad parameter must not abort the whole analysis: report it.
+				args.Manager.ReportViolation("invalid policy config: "+err.Error(), r.URN)
+				return nil
 			}
-			for _, v := range rule.CheckResource(r) {
+			stack := s.stackOf(r.URN)
+			if rule.ProdOnly && !cfg.IsProd(stack) {
+				return nil
+			}
+			for _, v := range rule.CheckResourceIn(r, cfg.Env(rule, stack)) {
 				if !v.Note {
 					args.Manager.ReportViolation(v.Message, v.URN)
 				}

@@ -192,9 +192,9 @@ func TestAnalyzerProtocol(t *testing.T) {
 	var names []string
 	for _, p := range info.GetPolicies() {
 		names = append(names, p.GetName())
-		want := pulumirpc.EnforcementLevel_MANDATORY
-		if p.GetName() == NotesPolicy {
-			want = pulumirpc.EnforcementLevel_ADVISORY
+		want := pulumirpc.EnforcementLevel_ADVISORY
+		if r, ok := rules.Lookup(p.GetName()); ok && r.DefaultLevel == rules.Mandatory {
+			want = pulumirpc.EnforcementLevel_MANDATORY
 		}
 		if p.GetEnforcementLevel() != want {
 			t.Errorf("policy %s level %v, want %v", p.GetName(), p.GetEnforcementLevel(), want)
@@ -278,7 +278,8 @@ func TestAnalyzerProtocol(t *testing.T) {
 	}
 
 	// Prod-only rules follow the stack name in the URN and the configured pattern (^prod$).
-	lb := resource.PropertyMap{"internal": resource.NewBoolProperty(true), "loadBalancerType": resource.NewStringProperty("network")}
+	lb := resource.PropertyMap{"internal": resource.NewBoolProperty(true), "loadBalancerType": resource.NewStringProperty("network"),
+		"subnets": resource.NewPropertyValue([]any{"subnet-a", "subnet-b"})}
 	if got := analyze("dev", rules.TypeLB, "nlb", lb); len(got) != 0 {
 		t.Errorf("dev load balancer: %v", got)
 	}
@@ -330,9 +331,13 @@ func TestAnalyzerProtocol(t *testing.T) {
 	}
 	wantStack := []diag{
 		{NotesPolicy, pulumirpc.EnforcementLevel_ADVISORY, awsxURN},
+		{"s3-access-logging", pulumirpc.EnforcementLevel_ADVISORY, bucketURN},
 		{"s3-default-encryption", pulumirpc.EnforcementLevel_MANDATORY, bucketURN},
+		{"s3-lifecycle", pulumirpc.EnforcementLevel_ADVISORY, bucketURN},
 		{"s3-public-access-block", pulumirpc.EnforcementLevel_MANDATORY, bucketURN},
 		{"s3-tls-only", pulumirpc.EnforcementLevel_MANDATORY, bucketURN},
+		{"vpc-default-sg-closed", pulumirpc.EnforcementLevel_MANDATORY, vpcURN},
+		{"vpc-default-sg-closed", pulumirpc.EnforcementLevel_MANDATORY, awsxURN},
 	}
 	if got := diags(sresp.GetDiagnostics()); !reflect.DeepEqual(got, wantStack) {
 		t.Errorf("AnalyzeStack:\n got %v\nwant %v", got, wantStack)

@@ -136,6 +136,10 @@ func tlsPolicy(bucketArn string) string {
 
 // compliantStack returns one compliant resource of every checked type.
 func compliantStack() []*fixture {
+	return append(baseCompliant(), moreCompliant()...)
+}
+
+func baseCompliant() []*fixture {
 	return []*fixture{
 		{Type: TypeRDSCluster, Name: "db", ID: "books-db", Props: M{
 			"engine": "aurora-postgresql", "engineVersion": "16.4",
@@ -143,31 +147,34 @@ func compliantStack() []*fixture {
 			"manageMasterUserPassword": true, "masterUsername": "books_admin",
 			"enabledCloudwatchLogsExports": L{"postgresql"},
 			"deletionProtection":           true, "backupRetentionPeriod": 14,
+			"iamDatabaseAuthenticationEnabled": true, "copyTagsToSnapshot": true, "dbClusterParameterGroupName": "books-pg",
 		}},
-		{Type: TypeRDSClusterInstance, Name: "db-writer", Props: M{"clusterIdentifier": "books-db", "instanceClass": "db.serverless", "publiclyAccessible": false}},
-		{Type: TypeRDSClusterInstance, Name: "db-reader-1", Props: M{"clusterIdentifier": "books-db", "instanceClass": "db.serverless"}},
+		{Type: TypeRDSClusterInstance, Name: "db-writer", Props: M{"clusterIdentifier": "books-db", "instanceClass": "db.serverless", "publiclyAccessible": false, "monitoringInterval": 60}},
+		{Type: TypeRDSClusterInstance, Name: "db-reader-1", Props: M{"clusterIdentifier": "books-db", "instanceClass": "db.serverless", "monitoringInterval": 60}},
 		{Type: TypeReplicationGroup, Name: "cache", Props: M{
 			"engine": "valkey", "atRestEncryptionEnabled": true, "transitEncryptionEnabled": true,
 			"authToken": secret("s3cr3t-token-0123456789"), "subnetGroupName": "books-cache",
 			"automaticFailoverEnabled": true, "multiAzEnabled": true, "numCacheClusters": 2,
+			"kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/cache", "snapshotRetentionLimit": 7,
 		}},
 		{Type: TypeSecurityGroup, Name: "service-sg", Props: M{
 			"vpcId":   "vpc-1",
 			"ingress": L{M{"protocol": "tcp", "fromPort": 8080, "toPort": 8080, "securityGroups": L{"sg-alb"}}},
-			"egress":  L{M{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": L{"0.0.0.0/0"}}},
+			"egress":  L{M{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": L{"0.0.0.0/0"}}},
 		}},
 		{Type: TypeSecurityGroupRule, Name: "alb-from-vpc", Props: M{"type": "ingress", "protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": L{"10.0.0.0/16"}, "securityGroupId": "sg-alb"}},
-		{Type: TypeSecurityGroupRule, Name: "alb-egress", Props: M{"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": L{"0.0.0.0/0"}, "securityGroupId": "sg-alb"}},
+		{Type: TypeSecurityGroupRule, Name: "alb-egress", Props: M{"type": "egress", "protocol": "tcp", "fromPort": 8080, "toPort": 8080, "sourceSecurityGroupId": "sg-service", "securityGroupId": "sg-alb"}},
 		{Type: TypeSGIngressRule, Name: "db-from-service", Props: M{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "sg-service", "securityGroupId": "sg-db"}},
-		{Type: TypeECRRepository, Name: "repo", Props: M{
+		{Type: TypeECRRepository, Name: "repo", Props: M{"name": "books", 
 			"imageScanningConfiguration": M{"scanOnPush": true}, "imageTagMutability": "IMMUTABLE",
 			"encryptionConfigurations": L{M{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-1:123456789012:key/ecr"}},
 		}},
 		{Type: TypeECSCluster, Name: "cluster", Props: M{"settings": L{M{"name": "containerInsights", "value": "enabled"}}}},
 		{Type: TypeECSTaskDefinition, Name: "task", Props: M{"family": "books", "cpu": "256", "memory": "512", "networkMode": "awsvpc", "containerDefinitions": containerDefs(nil)}},
 		{Type: TypeECSService, Name: "service", Props: M{"networkConfiguration": M{"assignPublicIp": false, "subnets": L{"subnet-private-a"}}}},
-		{Type: TypeLB, Name: "alb", Props: M{"internal": true, "loadBalancerType": "application", "dropInvalidHeaderFields": true, "enableDeletionProtection": true}},
-		{Type: TypeLB, Name: "nlb", Props: M{"internal": true, "loadBalancerType": "network", "enableDeletionProtection": true}},
+		{Type: TypeLB, Name: "alb", Props: M{"arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/alb/1", "internal": true, "loadBalancerType": "application", "dropInvalidHeaderFields": true, "enableDeletionProtection": true,
+			"subnets": L{"subnet-a", "subnet-b"}, "accessLogs": M{"enabled": true, "bucket": "logs"}}},
+		{Type: TypeLB, Name: "nlb", Props: M{"internal": true, "loadBalancerType": "network", "enableDeletionProtection": true, "subnets": L{"subnet-a", "subnet-b"}}},
 		{Type: TypeAPIStage, Name: "stage", ID: "ags-abc-v1", Props: M{
 			"stageName": "v1", "restApi": "abc", "deployment": "dep",
 			"accessLogSettings":  M{"destinationArn": "arn:aws:logs:eu-west-1:123456789012:log-group:/books/api", "format": "{}"},
@@ -180,16 +187,16 @@ func compliantStack() []*fixture {
 		{Type: TypeAPIMethod, Name: "get-book", Props: M{"httpMethod": "GET", "authorization": "NONE"}},
 		{Type: TypeCognitoUserPool, Name: "users", Props: M{
 			"passwordPolicy":     M{"minimumLength": 12, "requireLowercase": true, "requireUppercase": true, "requireNumbers": true, "requireSymbols": true},
-			"deletionProtection": "ACTIVE",
+			"deletionProtection": "ACTIVE", "mfaConfiguration": "OPTIONAL", "userPoolAddOns": M{"advancedSecurityMode": "ENFORCED"},
 		}},
 		{Type: TypeS3BucketV2, Name: "payload", ID: "books-payload", Props: M{"forceDestroy": true}},
 		{Type: TypeS3PublicAccessBlock, Name: "payload-pab", Props: M{"bucket": "books-payload", "blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}},
 		{Type: TypeS3SSEConfigV2, Name: "payload-sse", Props: M{"bucket": "books-payload", "rules": L{M{"applyServerSideEncryptionByDefault": M{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:key/s3"}, "bucketKeyEnabled": true}}}},
 		{Type: TypeS3BucketPolicy, Name: "payload-policy", Props: M{"bucket": "books-payload", "policy": tlsPolicy("arn:aws:s3:::books-payload")}},
 		{Type: TypeSNSTopic, Name: "alarms", Props: M{"kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:key/sns"}},
-		{Type: TypeKMSKey, Name: "key", Props: M{"enableKeyRotation": true, "deletionWindowInDays": 7}},
+		{Type: TypeKMSKey, Name: "key", Props: M{"enableKeyRotation": true, "deletionWindowInDays": 30}},
 		{Type: TypeKMSKey, Name: "signing-key", Props: M{"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"}},
-		{Type: TypeLogGroup, Name: "logs", Props: M{"retentionInDays": 30}},
+		{Type: TypeLogGroup, Name: "logs", Props: M{"retentionInDays": 365, "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/logs"}},
 		{Type: TypeIAMPolicy, Name: "policy", Props: M{"policy": iamDoc(goodStatements...)}},
 		{Type: TypeIAMRolePolicy, Name: "role-policy", Props: M{"role": "task-role", "policy": iamDoc(goodStatements...)}},
 		{Type: TypeIAMRole, Name: "role", Props: M{

@@ -151,3 +151,95 @@ func ofTypes(stack []Resource, types ...string) []Resource {
 	}
 	return out
 }
+
+// wantMin requires a numeric property of at least min (def when missing).
+func wantMin(r Resource, min, def float64, fix string, path ...any) []Violation {
+	v := Get(r.Props, path...)
+	if v.Unknown {
+		return []Violation{cannotTell(pathString(path))}
+	}
+	n, ok := v.Num()
+	shown := describe(v)
+	if v.Missing {
+		n, ok = def, true
+		shown = fmt.Sprintf("not set (provider default %g)", def)
+	}
+	if ok && n >= min {
+		return nil
+	}
+	return []Violation{fail("%s is %s, below the minimum %g; %s", pathString(path), shown, min, fix)}
+}
+
+// wantNotIn fails when a string property (def when missing) is one of bad.
+func wantNotIn(r Resource, def string, bad []string, fix string, path ...any) []Violation {
+	v := Get(r.Props, path...)
+	if v.Unknown {
+		return []Violation{cannotTell(pathString(path))}
+	}
+	s, _ := v.Str()
+	if v.Missing {
+		s = def
+	}
+	if containsFold(bad, strings.TrimSpace(s)) {
+		return []Violation{fail("%s is %s; %s", pathString(path), describe(v), fix)}
+	}
+	return nil
+}
+
+// listLen returns the number of elements of a list property; unknown is
+// true when the list or an element is computed.
+func listLen(v Value) (n int, unknown bool) {
+	if v.Unknown {
+		return 0, true
+	}
+	items, _ := v.List()
+	for _, it := range items {
+		if it.Unknown {
+			unknown = true
+		}
+	}
+	return len(items), unknown
+}
+
+// eachItem calls f for every known object element of a list property and
+// returns cannot-tell notes for unknown elements.
+func eachItem(r Resource, prop string, f func(i int, m Resource) []Violation) []Violation {
+	v := Get(r.Props, prop)
+	if v.Unknown {
+		return []Violation{cannotTell(prop)}
+	}
+	items, _ := v.List()
+	var out []Violation
+	for i, it := range items {
+		if it.Unknown {
+			out = append(out, cannotTell(fmt.Sprintf("%s[%d]", prop, i)))
+			continue
+		}
+		if m, ok := it.Map(); ok {
+			out = append(out, f(i, Resource{URN: r.URN, Type: r.Type, Name: r.Name, Props: m})...)
+		}
+	}
+	return out
+}
+
+// strsKnown returns the strings of a list property and whether the list or
+// one of its elements is unknown.
+func strsKnown(v Value) ([]string, bool) {
+	_, unknown := listLen(v)
+	return strs(v), unknown
+}
+
+// strs returns the known strings of a list property (or of one string).
+func strs(v Value) []string {
+	if s, ok := v.Str(); ok {
+		return []string{s}
+	}
+	items, _ := v.List()
+	var out []string
+	for _, it := range items {
+		if s, ok := it.Str(); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

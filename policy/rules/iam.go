@@ -36,6 +36,9 @@ func init() {
 			Name:         "iam-no-wildcard-actions",
 			Description:  "IAM policies allow no \"*\" or \"service:*\" actions (and no Allow with NotAction).",
 			Control:      "IAM.1 (\"*\" actions) / IAM.21 (\"service:*\" actions)",
+			Controls:     []string{"IAM.1", "IAM.21", "CKV_AWS_62", "CKV_AWS_63"},
+			Severity:     High,
+			Remediation:  "replace \"*\" / \"service:*\" in Action with the actions needed",
 			DefaultLevel: Mandatory,
 			Types:        policyTypes,
 			Check:        policyCheck(checkWildcardActions),
@@ -44,6 +47,9 @@ func init() {
 			Name:         "iam-no-wildcard-resources",
 			Description:  "IAM policies allow no Resource \"*\" except for the actions AWS authorizes only on \"*\".",
 			Control:      "Checkov CKV_AWS_355 (no direct FSBP control)",
+			Controls:     []string{"CKV_AWS_355", "KMS.1", "KMS.2"},
+			Severity:     High,
+			Remediation:  "set the statement's Resource to the ARNs involved instead of \"*\"",
 			DefaultLevel: Mandatory,
 			Types:        policyTypes,
 			Check:        policyCheck(checkWildcardResources),
@@ -85,6 +91,13 @@ type Statement struct {
 	Actions, NotActions          []string
 	Resources, NotResources      []string
 	HasNotAction, HasNotResource bool
+	// Principals maps a principal type ("AWS", "Service", "Federated",
+	// "CanonicalUser") to its values; Principal "*" is {"*": ["*"]}.
+	Principals      map[string][]string
+	HasNotPrincipal bool
+	// Conditions maps an operator ("StringEquals") to its keys and values;
+	// keys are lower-cased (condition keys are case-insensitive).
+	Conditions map[string]map[string][]string
 }
 
 // ParsePolicy parses an IAM policy document (JSON string or object value).
@@ -117,6 +130,15 @@ func ParsePolicy(v Value) (stmts []Statement, unknown bool, err error) {
 		}
 		if x, ok := lookupCI(s, "NotResource"); ok {
 			out.NotResources, out.HasNotResource = strList(x), true
+		}
+		if x, ok := lookupCI(s, "Principal"); ok {
+			out.Principals = principals(x)
+		}
+		if _, ok := lookupCI(s, "NotPrincipal"); ok {
+			out.HasNotPrincipal = true
+		}
+		if x, ok := lookupCI(s, "Condition"); ok {
+			out.Conditions = conditions(x)
 		}
 		stmts = append(stmts, out)
 	}

@@ -48,6 +48,9 @@ func init() {
 			Name:         "sg-no-open-ingress",
 			Description:  "No security group ingress from 0.0.0.0/0 or ::/0.",
 			Control:      "EC2.18 / EC2.19 (stricter: no unrestricted ingress on any port)",
+			Controls:     []string{"EC2.13", "EC2.14", "EC2.18", "EC2.19", "EC2.53", "EC2.54", "CIS 5.2", "CIS 5.3"},
+			Severity:     High,
+			Remediation:  "set the rule's peer to a security group (sourceSecurityGroupId / referencedSecurityGroupId) or a private CIDR instead of cidrBlocks/cidrIpv4 0.0.0.0/0 or ::/0",
 			DefaultLevel: Mandatory,
 			Types:        []string{TypeSecurityGroup, TypeSecurityGroupRule, TypeSGIngressRule},
 			Check:        checkOpenIngress,
@@ -56,6 +59,9 @@ func init() {
 			Name:         "vpc-flow-logs",
 			Description:  "Every VPC (aws.ec2.Vpc and awsx ec2.Vpc) has a flow log.",
 			Control:      "EC2.6",
+			Controls:     []string{"EC2.6", "CIS 3.7"},
+			Severity:     Medium,
+			Remediation:  "add an aws.ec2.FlowLog with vpcId set to the VPC and trafficType ALL (or REJECT)",
 			DefaultLevel: Mandatory,
 			StackCheck:   checkFlowLogs,
 		},
@@ -63,6 +69,9 @@ func init() {
 			Name:         "lb-internal",
 			Description:  "Load balancers are internal (the API is exposed through API Gateway + VPC Link only).",
 			Control:      "no direct FSBP control",
+			Controls:     []string{"BOOKS.LB-INTERNAL"},
+			Severity:     High,
+			Remediation:  "set internal: true",
 			DefaultLevel: Mandatory,
 			Types:        []string{TypeLB, TypeALB},
 			Check: func(r Resource) []Violation {
@@ -73,6 +82,9 @@ func init() {
 			Name:         "alb-drop-invalid-headers",
 			Description:  "Application load balancers drop invalid HTTP header fields.",
 			Control:      "ELB.4",
+			Controls:     []string{"ELB.4"},
+			Severity:     Medium,
+			Remediation:  "set dropInvalidHeaderFields: true",
 			DefaultLevel: Mandatory,
 			Types:        []string{TypeLB, TypeALB},
 			Check: func(r Resource) []Violation {
@@ -90,6 +102,9 @@ func init() {
 			Name:         "lb-deletion-protection",
 			Description:  "Prod load balancers have deletion protection.",
 			Control:      "ELB.6",
+			Controls:     []string{"ELB.6"},
+			Severity:     Medium,
+			Remediation:  "set enableDeletionProtection: true",
 			DefaultLevel: Mandatory,
 			ProdOnly:     true,
 			Types:        []string{TypeLB, TypeALB},
@@ -160,7 +175,20 @@ func checkFlowLogs(stack []Resource) []Violation {
 	for i, v := range vpcs {
 		byURN[v.URN] = i
 	}
-	covered := func(i int) bool { return len(matches[i].sure) > 0 }
+	// A log capturing only ACCEPTed traffic misses the rejected connections
+	// EC2.6 asks for (its default parameter: REJECT).
+	captures := func(fl Resource) bool {
+		s, ok := Get(fl.Props, "trafficType").Str()
+		return !ok || !strings.EqualFold(s, "ACCEPT")
+	}
+	covered := func(i int) bool {
+		for _, fl := range matches[i].sure {
+			if captures(fl) {
+				return true
+			}
+		}
+		return false
+	}
 	var out []Violation
 	for i, v := range vpcs {
 		if covered(i) {
@@ -183,6 +211,10 @@ func checkFlowLogs(stack []Resource) []Violation {
 		}
 		if len(matches[i].maybe) > 0 {
 			out = append(out, cannotTellAt(v.URN, "which aws.ec2.FlowLog belongs to this VPC (vpcId)"))
+			continue
+		}
+		if len(matches[i].sure) > 0 {
+			out = append(out, failAt(matches[i].sure[0].URN, "flow log has trafficType ACCEPT, so rejected connections are not recorded; set trafficType: \"ALL\""))
 			continue
 		}
 		out = append(out, failAt(v.URN, "VPC has no flow log; add an aws.ec2.FlowLog with vpcId set to this VPC's id, trafficType ALL, delivering to a CloudWatch log group with retention"))

@@ -90,15 +90,37 @@ func (v Violation) String() string {
 	return fmt.Sprintf("[%s] %s: %s (%s)", kind, v.Rule, v.Message, v.URN)
 }
 
+// Severity is a rule's severity, in Security Hub's terms.
+type Severity string
+
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
 // Rule is one policy.
 type Rule struct {
 	// Name is the policy name (unique, kebab-case).
 	Name string
 	// Description is a one-line description.
 	Description string
-	// Control is the AWS Foundational Security Best Practices control id or
-	// Checkov id the rule implements (see ../README.md).
+	// Control is a free-text note on the controls the rule implements
+	// (deviations, scope); Controls are their ids.
 	Control string
+	// Controls are the catalogue ids the rule implements ("EC2.18" for an
+	// FSBP control, "CKV_AWS_382" for a Checkov check, "CIS 5.2", …); every
+	// id is a row of the controls catalogue (controls.go, ../CONTROLS.md).
+	Controls []string
+	// Severity is how bad a violation is; DefaultLevel follows from it:
+	// mandatory for what must not ship, advisory otherwise.
+	Severity Severity
+	// Remediation says which property to change, and how.
+	Remediation string
+	// Params are the rule's settings (environment-aware thresholds),
+	// overridable through policy config (resource policies) or Config.Params.
+	Params []Param
 	// DefaultLevel is the enforcement level unless configured otherwise.
 	DefaultLevel Level
 	// ProdOnly rules run only on stacks whose name matches the prod pattern.
@@ -108,6 +130,9 @@ type Rule struct {
 	// Check is a resource rule (nil for stack rules). It is only called for
 	// resources whose Type is in Types.
 	Check func(r Resource) []Violation
+	// CheckEnv is a resource rule that reads the environment (the stack's
+	// kind and the rule's Params); a rule has Check or CheckEnv, not both.
+	CheckEnv func(r Resource, env Env) []Violation
 	// StackCheck is a stack rule (nil for resource rules).
 	StackCheck func(stack []Resource) []Violation
 }
@@ -128,8 +153,17 @@ func (rule Rule) IsStackRule() bool { return rule.StackCheck != nil }
 // CheckResource runs a resource rule on one resource, never panicking. It
 // returns nil when the rule does not apply to the resource's type. Rule and
 // Level are not filled in (Evaluate does that); notes have Note set.
-func (rule Rule) CheckResource(r Resource) (out []Violation) {
-	if rule.Check == nil || !rule.AppliesTo(r.Type) {
+func (rule Rule) CheckResource(r Resource) []Violation {
+	if !rule.IsResourceRule() || !rule.AppliesTo(r.Type) {
+		return nil
+	}
+	stack := StackFromURN(r.URN)
+	return rule.CheckResourceIn(r, Config{}.envFor(rule, stack))
+}
+
+// CheckResourceIn runs a resource rule in an environment, never panicking.
+func (rule Rule) CheckResourceIn(r Resource, env Env) (out []Violation) {
+	if (rule.Check == nil && rule.CheckEnv == nil) || !rule.AppliesTo(r.Type) {
 		return nil
 	}
 	defer func() {
@@ -137,8 +171,14 @@ func (rule Rule) CheckResource(r Resource) (out []Violation) {
 			out = []Violation{panicNote(rule.Name, r.URN, p)}
 		}
 	}()
+	if rule.CheckEnv != nil {
+		return fill(rule.CheckEnv(r, env), r.URN)
+	}
 	return fill(rule.Check(r), r.URN)
 }
+
+// IsResourceRule reports whether the rule checks one resource at a time.
+func (rule Rule) IsResourceRule() bool { return rule.Check != nil || rule.CheckEnv != nil }
 
 // CheckStack runs a stack rule, never panicking.
 func (rule Rule) CheckStack(stack []Resource) (out []Violation) {
@@ -181,6 +221,9 @@ type Config struct {
 	Levels map[string]Level
 	// OmitNotes drops "cannot tell yet" notes from Evaluate's result.
 	OmitNotes bool
+	// Params overrides rule parameters by rule name and parameter name
+	// (numbers as float64 or numeric strings, strings as strings).
+	Params map[string]map[string]any
 }
 
 // DefaultProdStackPattern is the default prod stack pattern.
@@ -197,6 +240,17 @@ func (c Config) Validate() error {
 		}
 		if _, err := ParseLevel(string(lvl)); err != nil {
 			return fmt.Errorf("rule %q: %w", name, err)
+		}
+	}
+	for name, ps := range c.Params {
+		rule, ok := Lookup(name)
+		if !ok {
+			return fmt.Errorf("policy config names unknown rule %q", name)
+		}
+		for k, v := range ps {
+			if err := rule.validParam(k, v); err != nil {
+				return fmt.Errorf("rule %q: %w", name, err)
+			}
 		}
 	}
 	return nil
@@ -264,6 +318,12 @@ func Evaluate(stackName string, resources []Resource, cfg Config) []Violation {
 		}
 	}
 	prod := cfg.IsProd(stackName)
+	// Resources by type, in stack order, so each resource rule only visits
+	// the resources it applies to.
+	byType := map[string][]int{}
+	for i, r := range resources {
+		byType[r.Type] = append(byType[r.Type], i)
+	}
 	var out []Violation
 	for _, rule := range All() {
 		level := cfg.LevelOf(rule)
@@ -271,9 +331,15 @@ func Evaluate(stackName string, resources []Resource, cfg Config) []Violation {
 			continue
 		}
 		var vs []Violation
-		if rule.Check != nil {
-			for _, r := range resources {
-				vs = append(vs, rule.CheckResource(r)...)
+		if rule.IsResourceRule() {
+			env := cfg.envIn(rule, stackName, prod)
+			var idx []int
+			for _, t := range rule.Types {
+				idx = append(idx, byType[t]...)
+			}
+			sort.Ints(idx)
+			for _, i := range idx {
+				vs = append(vs, rule.CheckResourceIn(resources[i], env)...)
 			}
 		}
 		if rule.StackCheck != nil {
