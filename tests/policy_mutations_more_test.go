@@ -167,7 +167,7 @@ func init() {
 		{rule: "secret-not-public", what: "resource policy open to everyone", typ: rules.TypeSecret, apply: setJSON("policy", publicStmt)},
 		{rule: "secret-recovery-window", what: "force delete in prod", typ: rules.TypeSecret, prodOnly: true, apply: set(0.0, "recoveryWindowInDays")},
 		// monitoring, logs, SNS
-		{rule: "cloudwatch-alarm-actions", what: "no alarm actions", typ: rules.TypeMetricAlarm, apply: set([]any{}, "alarmActions")},
+		{rule: "cloudwatch-alarm-actions", what: "no alarm actions", typ: rules.TypeMetricAlarm, where: hasKey("alarmActions"), apply: set([]any{}, "alarmActions")},
 		{rule: "cloudwatch-alarm-actions", what: "actions disabled", typ: rules.TypeMetricAlarm, apply: set(false, "actionsEnabled")},
 		{rule: "log-group-kms", what: "key removed", typ: rules.TypeLogGroup, where: hasKey("kmsKeyId"), apply: del("kmsKeyId")},
 		{rule: "log-group-retention-minimum", what: "30 days in prod", typ: rules.TypeLogGroup, prodOnly: true,

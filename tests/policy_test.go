@@ -56,6 +56,7 @@ var stackRuleTypes = map[string][]string{
 	"apigw-backend-client-certificate": {rules.TypeAPIIntegration},
 	"waf-logging":                      {rules.TypeWAFWebACL},
 	"ecr-lifecycle-policy":             {rules.TypeECRRepository},
+	"cloudwatch-alarm-actions":         {rules.TypeMetricAlarm, rules.TypeCompositeAlarm},
 }
 
 // mutation breaks one security property of one resource of type typ (every

@@ -223,4 +223,3 @@ func checkHTTPSListeners(stack []Resource) []Violation {
 	}
 	return out
 }
-

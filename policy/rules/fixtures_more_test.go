@@ -128,9 +128,11 @@ var moreViolations = map[string]func(fs []*fixture) []*fixture{
 	"vpc-default-sg-closed":    func(fs []*fixture) []*fixture { return without(fs, "vpc-default-sg") },
 	"subnet-no-auto-public-ip": func(fs []*fixture) []*fixture { return setF(fs, "private-a", true, "mapPublicIpOnLaunch") },
 	"nacl-no-open-admin-ports": func(fs []*fixture) []*fixture { return setF(fs, "nacl-ssh", "0.0.0.0/0", "cidrBlock") },
-	"ec2-imdsv2":               func(fs []*fixture) []*fixture { return setF(fs, "bastion", "optional", "metadataOptions", "httpTokens") },
-	"ec2-no-public-ip":         func(fs []*fixture) []*fixture { return setF(fs, "bastion", true, "associatePublicIpAddress") },
-	"ebs-encrypted":            func(fs []*fixture) []*fixture { return setF(fs, "data", false, "encrypted") },
+	"ec2-imdsv2": func(fs []*fixture) []*fixture {
+		return setF(fs, "bastion", "optional", "metadataOptions", "httpTokens")
+	},
+	"ec2-no-public-ip": func(fs []*fixture) []*fixture { return setF(fs, "bastion", true, "associatePublicIpAddress") },
+	"ebs-encrypted":    func(fs []*fixture) []*fixture { return setF(fs, "data", false, "encrypted") },
 	"ebs-snapshot-block-public-access": func(fs []*fixture) []*fixture {
 		return setF(fs, "snapshot-bpa", "unblocked", "state")
 	},
@@ -224,8 +226,10 @@ var moreViolations = map[string]func(fs []*fixture) []*fixture{
 		return add(fs, &fixture{Type: TypeS3BucketPolicy, Name: "public-read", Props: M{"bucket": "books-payload",
 			"policy": iamDoc(M{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::books-payload/*"})}})
 	},
-	"s3-no-public-acl":      func(fs []*fixture) []*fixture { return setF(fs, "payload-acl", "public-read", "acl") },
-	"s3-ownership-enforced": func(fs []*fixture) []*fixture { return setF(fs, "payload-ownership", "ObjectWriter", "rule", "objectOwnership") },
+	"s3-no-public-acl": func(fs []*fixture) []*fixture { return setF(fs, "payload-acl", "public-read", "acl") },
+	"s3-ownership-enforced": func(fs []*fixture) []*fixture {
+		return setF(fs, "payload-ownership", "ObjectWriter", "rule", "objectOwnership")
+	},
 	"s3-no-cross-account-admin": func(fs []*fixture) []*fixture {
 		return add(fs, &fixture{Type: TypeS3BucketPolicy, Name: "partner", Props: M{"bucket": "books-payload",
 			"policy": iamDoc(M{"Effect": "Allow", "Principal": M{"AWS": "arn:aws:iam::210987654321:root"}, "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::books-payload"})}})
@@ -234,18 +238,20 @@ var moreViolations = map[string]func(fs []*fixture) []*fixture{
 	"s3-access-point-block-public": func(fs []*fixture) []*fixture {
 		return setF(fs, "ap", false, "publicAccessBlockConfiguration", "blockPublicPolicy")
 	},
-	"s3-access-logging":            func(fs []*fixture) []*fixture { return without(fs, "payload-logging") },
-	"s3-lifecycle":                 func(fs []*fixture) []*fixture { return without(fs, "payload-lifecycle") },
+	"s3-access-logging": func(fs []*fixture) []*fixture { return without(fs, "payload-logging") },
+	"s3-lifecycle":      func(fs []*fixture) []*fixture { return without(fs, "payload-lifecycle") },
 	"lambda-permission-not-public": func(fs []*fixture) []*fixture {
 		delete(find(fs, "fn-apigw").Props, "sourceArn")
 		return setF(fs, "fn-apigw", "*", "principal")
 	},
-	"lambda-url-auth":              func(fs []*fixture) []*fixture { return setF(fs, "fn-url", "NONE", "authorizationType") },
-	"lambda-supported-runtime":     func(fs []*fixture) []*fixture { return setF(fs, "fn", "python3.8", "runtime") },
-	"lambda-env-no-secrets":        func(fs []*fixture) []*fixture { return setF(fs, "fn", "hunter2", "environment", "variables", "DB_PASSWORD") },
-	"lambda-xray":                  func(fs []*fixture) []*fixture { return setF(fs, "fn", "PassThrough", "tracingConfig", "mode") },
-	"lambda-vpc-multi-az":          func(fs []*fixture) []*fixture { return setF(fs, "fn", L{"subnet-a"}, "vpcConfig", "subnetIds") },
-	"apigw-execution-logging":      func(fs []*fixture) []*fixture { return setF(fs, "settings", "OFF", "settings", "loggingLevel") },
+	"lambda-url-auth":          func(fs []*fixture) []*fixture { return setF(fs, "fn-url", "NONE", "authorizationType") },
+	"lambda-supported-runtime": func(fs []*fixture) []*fixture { return setF(fs, "fn", "python3.8", "runtime") },
+	"lambda-env-no-secrets": func(fs []*fixture) []*fixture {
+		return setF(fs, "fn", "hunter2", "environment", "variables", "DB_PASSWORD")
+	},
+	"lambda-xray":             func(fs []*fixture) []*fixture { return setF(fs, "fn", "PassThrough", "tracingConfig", "mode") },
+	"lambda-vpc-multi-az":     func(fs []*fixture) []*fixture { return setF(fs, "fn", L{"subnet-a"}, "vpcConfig", "subnetIds") },
+	"apigw-execution-logging": func(fs []*fixture) []*fixture { return setF(fs, "settings", "OFF", "settings", "loggingLevel") },
 	"apigw-backend-client-certificate": func(fs []*fixture) []*fixture {
 		return setF(fs, "vpc-link-integration", "INTERNET", "connectionType")
 	},
@@ -256,9 +262,11 @@ var moreViolations = map[string]func(fs []*fixture) []*fixture{
 	"waf-known-bad-inputs": func(fs []*fixture) []*fixture {
 		return setF(fs, "acl", "AWSManagedRulesCommonRuleSet", "rules", 0, "statement", "managedRuleGroupStatement", "name")
 	},
-	"waf-logging":                     func(fs []*fixture) []*fixture { return without(fs, "acl-logging") },
-	"cognito-mfa":                     func(fs []*fixture) []*fixture { return setF(fs, "users", "OFF", "mfaConfiguration") },
-	"cognito-threat-protection":       func(fs []*fixture) []*fixture { return setF(fs, "users", "AUDIT", "userPoolAddOns", "advancedSecurityMode") },
+	"waf-logging": func(fs []*fixture) []*fixture { return without(fs, "acl-logging") },
+	"cognito-mfa": func(fs []*fixture) []*fixture { return setF(fs, "users", "OFF", "mfaConfiguration") },
+	"cognito-threat-protection": func(fs []*fixture) []*fixture {
+		return setF(fs, "users", "AUDIT", "userPoolAddOns", "advancedSecurityMode")
+	},
 	"cognito-identity-pool-no-unauth": func(fs []*fixture) []*fixture { return setF(fs, "identities", true, "allowUnauthenticatedIdentities") },
 	"cognito-client-hardening":        func(fs []*fixture) []*fixture { return setF(fs, "client", L{"implicit"}, "allowedOauthFlows") },
 	"ecs-task-host-namespaces":        func(fs []*fixture) []*fixture { return setF(fs, "task", "host", "pidMode") },
@@ -269,7 +277,9 @@ var moreViolations = map[string]func(fs []*fixture) []*fixture{
 		return setF(fs, "task", L{M{"name": "efs", "efsVolumeConfiguration": M{"fileSystemId": "fs-1"}}}, "volumes")
 	},
 	"ecs-fargate-latest-platform": func(fs []*fixture) []*fixture { return setF(fs, "service", "1.3.0", "platformVersion") },
-	"ecs-taskset-no-public-ip":    func(fs []*fixture) []*fixture { return setF(fs, "taskset", true, "networkConfiguration", "assignPublicIp") },
+	"ecs-taskset-no-public-ip": func(fs []*fixture) []*fixture {
+		return setF(fs, "taskset", true, "networkConfiguration", "assignPublicIp")
+	},
 	"ecs-capacity-provider-termination-protection": func(fs []*fixture) []*fixture {
 		return setF(fs, "ec2-capacity", "DISABLED", "autoScalingGroupProvider", "managedTerminationProtection")
 	},

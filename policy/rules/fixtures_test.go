@@ -165,7 +165,7 @@ func baseCompliant() []*fixture {
 		{Type: TypeSecurityGroupRule, Name: "alb-from-vpc", Props: M{"type": "ingress", "protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": L{"10.0.0.0/16"}, "securityGroupId": "sg-alb"}},
 		{Type: TypeSecurityGroupRule, Name: "alb-egress", Props: M{"type": "egress", "protocol": "tcp", "fromPort": 8080, "toPort": 8080, "sourceSecurityGroupId": "sg-service", "securityGroupId": "sg-alb"}},
 		{Type: TypeSGIngressRule, Name: "db-from-service", Props: M{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "sg-service", "securityGroupId": "sg-db"}},
-		{Type: TypeECRRepository, Name: "repo", Props: M{"name": "books", 
+		{Type: TypeECRRepository, Name: "repo", Props: M{"name": "books",
 			"imageScanningConfiguration": M{"scanOnPush": true}, "imageTagMutability": "IMMUTABLE",
 			"encryptionConfigurations": L{M{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-1:123456789012:key/ecr"}},
 		}},

@@ -25,7 +25,7 @@ func init() {
 	register(
 		Rule{
 			Name: "iam-trust-policy-restricted", Description: "Role trust policies do not let any principal (\"*\", {\"AWS\": \"*\"}, NotPrincipal) or any web identity of a provider assume the role.",
-			Control: "Checkov CKV_AWS_60 / CKV_AWS_61; web identity (e.g. GitHub OIDC) needs a condition on the token's sub/aud",
+			Control:  "Checkov CKV_AWS_60 / CKV_AWS_61; web identity (e.g. GitHub OIDC) needs a condition on the token's sub/aud",
 			Controls: []string{"CKV_AWS_60", "CKV_AWS_61"}, Severity: Critical, DefaultLevel: Mandatory,
 			Remediation: "set assumeRolePolicy's Principal to the service, account or role that assumes it; for Federated principals add a condition on <provider>:sub (or :aud)",
 			Types:       []string{TypeIAMRole},

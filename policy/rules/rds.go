@@ -48,7 +48,7 @@ func init() {
 		},
 		Rule{
 			Name: "rds-instance-hardening", Description: "RDS DB instances: IAM authentication, non-default master user name and port, managed master password, copy tags to snapshots, log exports.",
-			Control: "RDS.10 / RDS.25 / RDS.23 / RDS.17 / RDS.9 / RDS.36 / RDS.40 / RDS.42",
+			Control:  "RDS.10 / RDS.25 / RDS.23 / RDS.17 / RDS.9 / RDS.36 / RDS.40 / RDS.42",
 			Controls: []string{"RDS.10", "RDS.25", "RDS.23", "RDS.17", "RDS.9", "RDS.36", "RDS.40", "RDS.42"}, Severity: Medium, DefaultLevel: Mandatory,
 			Remediation: "set iamDatabaseAuthenticationEnabled: true, a non-default username and port, manageMasterUserPassword: true, copyTagsToSnapshot: true and enabledCloudwatchLogsExports",
 			Types:       []string{TypeRDSInstance},

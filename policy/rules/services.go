@@ -137,18 +137,10 @@ func init() {
 			},
 		},
 		Rule{
-			Name: "cloudwatch-alarm-actions", Description: "CloudWatch alarms have actions for the ALARM state and their actions enabled.",
-			Control: "CloudWatch.15 / CloudWatch.17", Controls: []string{"CloudWatch.15", "CloudWatch.17"}, Severity: High, DefaultLevel: Mandatory,
+			Name: "cloudwatch-alarm-actions", Description: "CloudWatch alarms have their actions enabled and an action for the ALARM state, unless something else watches them (an ECS service's deployment alarms, a composite alarm).",
+			Control: "CloudWatch.15 / CloudWatch.17 (an alarm read by an ECS deployment or a composite alarm needs no action of its own)", Controls: []string{"CloudWatch.15", "CloudWatch.17"}, Severity: High, DefaultLevel: Mandatory,
 			Remediation: "set alarmActions to the alarm topic's ARN and actionsEnabled: true (or omit it)",
-			Types:       []string{TypeMetricAlarm, TypeCompositeAlarm},
-			Check: func(r Resource) []Violation {
-				out := wantBool(r, true, true, "set actionsEnabled: true", "actionsEnabled")
-				v := Get(r.Props, "alarmActions")
-				if n, unknown := listLen(v); !unknown && n == 0 {
-					out = append(out, fail("alarmActions is %s; set alarmActions: [<SNS topic ARN>] so someone hears the alarm", describe(v)))
-				}
-				return out
-			},
+			StackCheck:  checkAlarmActions,
 		},
 		Rule{
 			Name: "log-group-retention-minimum", Description: "CloudWatch log groups keep logs for at least the minimum (prod: 365 days).",
@@ -196,6 +188,64 @@ func checkSecretRotation(stack []Resource) []Violation {
 				out = append(out, failAt(rot.URN, "%s", fmt.Sprintf("rotationRules.automaticallyAfterDays is %g; rotate at least every 90 days", n)))
 			}
 		}
+	}
+	return out
+}
+
+// checkAlarmActions: an alarm nobody hears is no alarm. An alarm without
+// ALARM actions is fine when an ECS service rolls back on it
+// (alarms.alarmNames) or a composite alarm's rule reads it.
+func checkAlarmActions(stack []Resource) []Violation {
+	watched := map[string]bool{} // alarm URNs and names
+	for _, svc := range ofTypes(stack, TypeECSService) {
+		for _, u := range svc.PropertyDependencies["alarms"] {
+			watched[u] = true
+		}
+		for _, n := range strs(Get(svc.Props, "alarms", "alarmNames")) {
+			watched[n] = true
+		}
+	}
+	var rulesText []string
+	for _, c := range ofTypes(stack, TypeCompositeAlarm) {
+		if s, ok := Get(c.Props, "alarmRule").Str(); ok {
+			rulesText = append(rulesText, s)
+		}
+		for _, u := range c.PropertyDependencies["alarmRule"] {
+			watched[u] = true
+		}
+	}
+	isWatched := func(a Resource) bool {
+		if watched[a.URN] {
+			return true
+		}
+		name, ok := Get(a.Props, "name").Str()
+		if !ok || name == "" {
+			return false
+		}
+		if watched[name] {
+			return true
+		}
+		for _, t := range rulesText {
+			if strings.Contains(t, "\""+name+"\"") || strings.Contains(t, "("+name+")") {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Violation
+	for _, a := range ofTypes(stack, TypeMetricAlarm, TypeCompositeAlarm) {
+		if b, ok := Get(a.Props, "actionsEnabled").Bool(); ok && !b {
+			out = append(out, failAt(a.URN, "actionsEnabled is false, so the alarm notifies nobody; set actionsEnabled: true"))
+			continue
+		}
+		v := Get(a.Props, "alarmActions")
+		if n, unknown := listLen(v); unknown || n > 0 {
+			continue
+		}
+		if isWatched(a) {
+			continue
+		}
+		out = append(out, failAt(a.URN, "alarmActions is %s and no ECS service or composite alarm reads the alarm; set alarmActions: [<SNS topic ARN>] so someone hears it", describe(v)))
 	}
 	return out
 }

@@ -19,7 +19,7 @@ func init() {
 	register(
 		Rule{
 			Name: "waf-web-acl-rules", Description: "WAF web ACLs have at least one rule, every rule enforces (no count-only action or override), and metrics are on for the ACL and each rule.",
-			Control: "WAF.10 / WAF.12; count-only rules and count overrides of managed groups protect nothing",
+			Control:  "WAF.10 / WAF.12; count-only rules and count overrides of managed groups protect nothing",
 			Controls: []string{"WAF.10", "WAF.12"}, Severity: Medium, DefaultLevel: Mandatory,
 			Remediation: "add rules; set rules[].action to block (not count) and rules[].overrideAction to none; set visibilityConfig.cloudwatchMetricsEnabled: true",
 			Types:       []string{TypeWAFWebACL},
