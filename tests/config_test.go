@@ -152,6 +152,9 @@ func TestConfigErrors(t *testing.T) {
 		{"AlarmPeriod", "alarms", `{"periodSeconds":45}`, []string{"books:alarms.periodSeconds=45", "60, 300, 900, 3600"}},
 		{"AlarmPeriodBelowMetricResolution", "alarms", `{"periodSeconds":10}`, []string{"books:alarms.periodSeconds=10", "60, 300, 900, 3600"}},
 		{"AlarmThreshold", "alarms", `{"cpuPercent":150}`, []string{"books:alarms.cpuPercent=150", "1–100"}},
+		{"AlarmCacheHitRatio", "alarms", `{"cacheHitRatioPercent":0}`, []string{"books:alarms.cacheHitRatioPercent=0", "1–100"}},
+		{"AlarmDbPoolWaitAboveRequestTimeout", "alarms", `{"dbPoolWaitMs":20000}`, []string{"books:alarms.dbPoolWaitMs=20000", "1–10000"}},
+		{"AlarmCacheMinReadsType", "alarms", `{"cacheHitRatioMinReads":"many"}`, []string{"books:alarms.cacheHitRatioMinReads", "number"}},
 		{"Region", "aws:region", `mars-1`, []string{"aws:region=\"mars-1\"", "eu-west-1"}},
 		{"Protect", "books:protect", `yes`, []string{"books:protect=\"yes\"", "true, false"}},
 	}
