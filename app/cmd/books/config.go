@@ -55,7 +55,7 @@ var settings = []setting{
 	{"PGSSLMODE", "prefer", "libpq sslmode (require in AWS: Aurora has rds.force_ssl=1)"},
 	{"DB_SECRET_ARN", "", "Secrets Manager secret {username,password} read when a connection opens"},
 	{"AWS_REGION", "", "region of DB_SECRET_ARN's Secrets Manager (required with it)"},
-	{"DB_MAX_CONNS", "max(4, CPUs)", "connection pool size"},
+	{"DB_MAX_CONNS", "8 × CPUs", "connection pool size"},
 	{"REDIS_URL", "", "redis:// or rediss:// URL of the cache; empty: no cache"},
 	{"CACHE_DISABLED", "false", "true ignores REDIS_URL"},
 	{"CACHE_TTL", redis.DefaultTTL.String(), "lifetime of a cached book"},
