@@ -4,15 +4,17 @@
 #
 # Everything runs on loopback; each wrk run is bounded (DURATION, default
 # 10s; 2 threads; 32 connections). Needs: go, psql, curl, base64, wrk (the
-# script installs Debian's wrk when missing), PostgreSQL at $ADMIN_URL and
-# Redis at $BENCH_REDIS_URL.
+# script installs Debian's wrk when missing), PostgreSQL at $ADMIN_URL, and
+# redis-server + redis-cli (a private server on $PORT_REDIS) unless
+# BENCH_REDIS_URL names a Redis to use.
 #
 #   bash bench/bench.sh            # from app/, or: make bench
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ADMIN_URL=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
-REDIS=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
+PORT_REDIS=${PORT_REDIS:-18084}
+REDIS=${BENCH_REDIS_URL:-}
 DB=books_bench
 DB_URL=${ADMIN_URL/\/postgres\?/\/$DB?}
 DURATION=${DURATION:-10s}
@@ -47,6 +49,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A private redis-server (unless BENCH_REDIS_URL is given), so the cached
+# scenario does not share its Redis with whatever else uses the machine's.
+if [ -z "$REDIS" ]; then
+  redis-server --port "$PORT_REDIS" --bind 127.0.0.1 --save "" --appendonly no >"$OUT/redis.log" 2>&1 &
+  PIDS+=($!)
+  REDIS="redis://127.0.0.1:$PORT_REDIS/0"
+  for _ in $(seq 50); do
+    [ "$(redis-cli -p "$PORT_REDIS" ping 2>/dev/null)" = PONG ] && break
+    sleep 0.1
+  done
+fi
+
 start_app() { # port, extra env...
   local port=$1; shift
   env -i PATH="$PATH" PGPASSWORD="${PGPASSWORD:-}" PORT="$port" DATABASE_URL="$DB_URL" BASIC_AUTH_PASSWORD="$PASSWORD" "$@" \
@@ -64,7 +78,7 @@ start_app() { # port, extra env...
 # would measure the fallback instead of the cache. The run reports the
 # cache outcomes it saw (from the EMF lines) so a degraded run shows.
 start_app "$PORT_CACHED" REDIS_URL="$REDIS" CACHE_TIMEOUT="${BENCH_CACHE_TIMEOUT:-1s}"
-APP_PID=${PIDS[0]}
+APP_PID=${PIDS[-1]} # the cached instance just started
 start_app "$PORT_NOCACHE" CACHE_DISABLED=true
 
 echo "seeding 200 books" >&2
