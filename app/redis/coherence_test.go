@@ -102,7 +102,7 @@ func TestCoherenceTwoInstances(t *testing.T) {
 		readers     = 8
 		maxAttempts = 200
 	)
-	opt := redis.Options{TTL: 5 * time.Minute}
+	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second} // the machine may be loaded: this test is about coherence, not timeouts
 	inst := []instance{startInstance(t, testenv.RedisURL(), opt), startInstance(t, testenv.RedisURL(), opt)}
 
 	ids := make([]string, hotBooks)
@@ -268,7 +268,7 @@ func TestCoherenceAcrossRedisRestart(t *testing.T) {
 			ctx := context.Background()
 			const n = 20
 			srv := testenv.StartPersistentRedis(t, mode.args...)
-			opt := redis.Options{TTL: 5 * time.Minute, Cooldown: 20 * time.Millisecond}
+			opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: 20 * time.Millisecond}
 			svcs := []*redis.CachedBookService{
 				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
 				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
@@ -362,7 +362,7 @@ func TestCoherenceAcrossFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	endpoint := newSwitchProxy(t, primary.URL())
-	opt := redis.Options{TTL: 5 * time.Minute, Cooldown: 20 * time.Millisecond}
+	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: 20 * time.Millisecond}
 	svcs := []*redis.CachedBookService{
 		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
 		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
