@@ -9,10 +9,10 @@ import (
 	"io"
 )
 
-// binaryArch reads an executable out of a (created) container and returns
+// BinaryArch reads an executable out of a (created) container and returns
 // its Go architecture name; it must be statically linked (no interpreter),
 // as the static base has no C library.
-func binaryArch(ctx context.Context, eng *Engine, id, path string) (string, error) {
+func BinaryArch(ctx context.Context, eng *Engine, id, path string) (string, error) {
 	rc, err := eng.Archive(ctx, id, path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)

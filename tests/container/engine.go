@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -421,10 +420,4 @@ func (e *Engine) BridgeGateway(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("docker engine: the bridge network (%s) has no IPv4 gateway", name)
-}
-
-// SocketExists is true when the engine's socket file exists.
-func (e *Engine) SocketExists() bool {
-	_, err := os.Stat(e.Socket)
-	return err == nil
 }

@@ -687,7 +687,7 @@ func checkImages(t *testing.T, ctx context.Context, eng *Engine, images map[stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		arch, err := binaryArch(ctx, eng, id, "/books")
+		arch, err := BinaryArch(ctx, eng, id, "/books")
 		if err != nil {
 			t.Error(err)
 		} else if want := strings.TrimPrefix(platform, "linux/"); arch != want {

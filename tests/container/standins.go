@@ -352,7 +352,7 @@ func (s *StandIns) staticRootfs(ctx context.Context, minbase, tarPath string) (s
 	if err != nil {
 		return "", err
 	}
-	defer s.Engine.RemoveContainer(context.Background(), id)
+	defer func() { _ = s.Engine.RemoveContainer(context.Background(), id) }()
 	rc, err := s.Engine.Export(ctx, id)
 	if err != nil {
 		return "", err
