@@ -265,80 +265,107 @@ func TestCoherenceAcrossRedisRestart(t *testing.T) {
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
-			ctx := context.Background()
-			const n = 20
 			srv := testenv.StartPersistentRedis(t, mode.args...)
-			opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: 20 * time.Millisecond}
-			svcs := []*redis.CachedBookService{
-				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
-				redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, srv.URL()), opt),
-			}
+			svcs := twoInstances(t, srv.URL())
 			admin := client(t, srv.URL())
 
-			ids := make([]string, n)
-			for i := range ids {
-				b, err := svcs[0].CreateBook(ctx, books.BookInput{Title: "v1", Author: "a", Year: 2000}, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids[i] = b.ID
-				for _, s := range svcs { // fill, then hit, on both instances
-					for range 2 {
-						if _, err := s.FindBookByID(ctx, b.ID); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-			}
+			ids := cachedBooks(t, svcs, 20)
 			if h, _ := svcs[1].Stats(); h == 0 {
 				t.Fatal("the cache served no hits before the restart")
 			}
 			mode.persist(t, srv, admin)
-			for i, id := range ids {
-				s := svcs[i%2]
-				if _, err := s.UpdateBook(ctx, id, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
-					t.Fatal(err)
-				}
-			}
+			updateAll(t, svcs, ids)
 			srv.Stop()
 			mode.restore(t, srv)
 			srv.Start()
 
-			hitsBefore := int64(0)
-			for _, s := range svcs {
-				h, _ := s.Stats()
-				hitsBefore += h
-			}
-			stale, total := 0, 0
-			for round := range 3 {
-				time.Sleep(2 * opt.Cooldown) // past any breaker cooldown the restart caused
-				for _, id := range ids {
-					for _, s := range svcs {
-						b, err := s.FindBookByID(ctx, id)
-						if err != nil {
-							t.Fatalf("round %d: %v", round, err)
-						}
-						total++
-						if b.Version < 2 {
-							stale++
-						}
-					}
-				}
-			}
-			hitsAfter := int64(0)
-			for _, s := range svcs {
-				h, _ := s.Stats()
-				hitsAfter += h
-			}
-			t.Logf("%s: %d reads after the restart, %d stale, %d served by the cache", mode.name, total, stale, hitsAfter-hitsBefore)
+			stale, total, hits := readAfter(t, svcs, ids)
+			t.Logf("%s: %d reads after the restart, %d stale, %d served by the cache", mode.name, total, stale, hits)
 			if stale > 0 {
 				t.Errorf("%d of %d reads after the restart returned the version from before the write", stale, total)
 			}
-			if hitsAfter == hitsBefore {
+			if hits == 0 {
 				t.Error("the cache served nothing after the restart")
 			}
 		})
 	}
+}
+
+// restartCooldown is the breaker cooldown of the restart tests' instances.
+const restartCooldown = 20 * time.Millisecond
+
+// twoInstances are two cache services (own pool, own Redis client) on one
+// Redis, for the restart and failover tests.
+func twoInstances(t *testing.T, redisURL string) []*redis.CachedBookService {
+	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: restartCooldown}
+	return []*redis.CachedBookService{
+		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, redisURL), opt),
+		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, redisURL), opt),
+	}
+}
+
+// cachedBooks creates n books at version 1 and has both instances read
+// each twice (a fill, then a hit).
+func cachedBooks(t *testing.T, svcs []*redis.CachedBookService, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]string, n)
+	for i := range ids {
+		b, err := svcs[0].CreateBook(ctx, books.BookInput{Title: "v1", Author: "a", Year: 2000}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = b.ID
+		for _, s := range svcs {
+			for range 2 {
+				if _, err := s.FindBookByID(ctx, b.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// updateAll writes version 2 of every book, alternating the instances.
+func updateAll(t *testing.T, svcs []*redis.CachedBookService, ids []string) {
+	t.Helper()
+	for i, id := range ids {
+		if _, err := svcs[i%len(svcs)].UpdateBook(context.Background(), id, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readAfter reads every book from both instances in three rounds, each past
+// any breaker cooldown, and counts reads older than version 2, all reads and
+// the cache hits among them.
+func readAfter(t *testing.T, svcs []*redis.CachedBookService, ids []string) (stale, total int, hits int64) {
+	t.Helper()
+	for _, s := range svcs {
+		h, _ := s.Stats()
+		hits -= h
+	}
+	for round := range 3 {
+		time.Sleep(2 * restartCooldown)
+		for _, id := range ids {
+			for _, s := range svcs {
+				b, err := s.FindBookByID(context.Background(), id)
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				total++
+				if b.Version < 2 {
+					stale++
+				}
+			}
+		}
+	}
+	for _, s := range svcs {
+		h, _ := s.Stats()
+		hits += h
+	}
+	return stale, total, hits
 }
 
 func copyDir(t *testing.T, from, to string) {
@@ -362,27 +389,8 @@ func TestCoherenceAcrossFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	endpoint := newSwitchProxy(t, primary.URL())
-	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: 20 * time.Millisecond}
-	svcs := []*redis.CachedBookService{
-		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
-		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, endpoint.url()), opt),
-	}
-	const n = 10
-	ids := make([]string, n)
-	for i := range ids {
-		b, err := svcs[0].CreateBook(ctx, books.BookInput{Title: "v1", Author: "a", Year: 2000}, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = b.ID
-		for _, s := range svcs {
-			for range 2 {
-				if _, err := s.FindBookByID(ctx, b.ID); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
+	svcs := twoInstances(t, endpoint.url())
+	ids := cachedBooks(t, svcs, 10)
 	// The replica has the v1 entries; then it stops replicating (promoted).
 	pc := goredis.NewClient(&goredis.Options{Addr: hostPort(primary.URL()), ReadTimeout: 10 * time.Second})
 	defer pc.Close()
@@ -392,37 +400,10 @@ func TestCoherenceAcrossFailover(t *testing.T) {
 	if err := rep.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
 		t.Fatal(err)
 	}
-	for i, id := range ids { // acknowledged by the old primary only
-		if _, err := svcs[i%2].UpdateBook(ctx, id, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	updateAll(t, svcs, ids) // acknowledged by the old primary only
 	endpoint.switchTo(replica.URL())
 
-	stale, total, hits := 0, 0, int64(0)
-	before := [2]int64{}
-	for i, s := range svcs {
-		before[i], _ = s.Stats()
-	}
-	for range 3 {
-		time.Sleep(2 * opt.Cooldown)
-		for _, id := range ids {
-			for _, s := range svcs {
-				b, err := s.FindBookByID(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				total++
-				if b.Version < 2 {
-					stale++
-				}
-			}
-		}
-	}
-	for i, s := range svcs {
-		h, _ := s.Stats()
-		hits += h - before[i]
-	}
+	stale, total, hits := readAfter(t, svcs, ids)
 	t.Logf("%d reads after the failover, %d stale, %d served by the cache", total, stale, hits)
 	if stale > 0 {
 		t.Errorf("%d of %d reads after the failover returned the version from before the write", stale, total)
