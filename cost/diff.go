@@ -206,9 +206,7 @@ func percent(before, delta float64) string {
 func RenderDiff(w io.Writer, d *Diff, format string) error {
 	switch format {
 	case FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		return writeJSON(w, d)
 	case FormatMarkdown:
 		fmt.Fprintf(w, "#### Cost of `%s`: %s → %s per month, **%s**%s\n\n", d.Stack, money(d.Before), money(d.After), signed(d.Delta), percent(d.Before, d.Delta))
 		for _, n := range d.Notes {

@@ -30,9 +30,7 @@ func Render(w io.Writer, e *Estimate, format string) error {
 	case FormatMarkdown:
 		return renderMarkdown(w, e)
 	case FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(e)
+		return writeJSON(w, e)
 	}
 	return fmt.Errorf("format %q is not one of %s", format, strings.Join(Formats, ", "))
 }
@@ -149,6 +147,12 @@ func notFound(e *Estimate) (n int, usd float64) {
 		}
 	}
 	return n, usd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
