@@ -83,6 +83,9 @@ type charge struct {
 // gateway endpoint).
 type pricer func(c *pricing, r *harness.Resource) ([]charge, error)
 
+// pricers maps a resource type token to its pricer (price_*.go fill it).
+var pricers = map[string]pricer{}
+
 // pricing is one estimate under way.
 type pricing struct {
 	g      *harness.Graph

@@ -1,8 +1,5 @@
 package cost
 
-// pricers maps a resource type token to its pricer (price_*.go fill it).
-var pricers = map[string]pricer{}
-
 // freeTypes are resource types that cost nothing themselves, with the
 // reason. A type in a stack's graph that is neither here nor in pricers
 // fails the estimate (and TestEveryBillableTypeHasAPrice), so a new
