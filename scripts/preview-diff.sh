@@ -25,6 +25,7 @@ Options:
   --base REF       commit to compare with (a pull request's base sha);
                    without it only this checkout is previewed
   --out-dir DIR    keep head.json and base.json here (default: a temp dir)
+  --no-cost        leave out the cost diff (scripts/cost-diff.sh)
   -h, --help       this text
 
 Exit status: 0 when this checkout previews with no mandatory policy
@@ -40,6 +41,7 @@ EOF
 stack=""
 base=""
 out_dir=""
+with_cost=1
 root="$(cd "$here/.." && pwd)"
 
 while [ "$#" -gt 0 ]; do
@@ -58,6 +60,10 @@ while [ "$#" -gt 0 ]; do
 		need_value "$1" "$#" "${2-}"
 		out_dir="$2"
 		shift 2
+		;;
+	--no-cost)
+		with_cost=0
+		shift
 		;;
 	-h | --help)
 		usage
@@ -135,8 +141,10 @@ cost_args=(--stack "$stack" --out-dir "$out_dir")
 if [ -n "$worktree" ]; then
 	cost_args+=(--base-dir "$worktree")
 fi
-"$here/cost-diff.sh" "${cost_args[@]}" || log "the cost estimate failed (see above)"
-printf '\n'
+if [ "$with_cost" = 1 ]; then
+	"$here/cost-diff.sh" "${cost_args[@]}" || log "the cost estimate failed (see above)"
+	printf '\n'
+fi
 
 status=0
 printf '#### Policy pack\n\n```\n'

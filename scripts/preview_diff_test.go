@@ -53,7 +53,9 @@ func TestPreviewDiff(t *testing.T) {
 	writeFile(t, clone, "Pulumi.dev.yaml", strings.Replace(src, m[0], m[1]+after+"\n", 1))
 
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(filepath.Join(clone, "scripts", "preview-diff.sh"), "--stack", "dev", "--base", "HEAD", "--out-dir", out)
+	// The cost part is TestCostDiff's: both in one run took longer than go
+	// test's 10-minute limit on a loaded machine.
+	cmd := exec.Command(filepath.Join(clone, "scripts", "preview-diff.sh"), "--stack", "dev", "--base", "HEAD", "--out-dir", out, "--no-cost")
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -69,9 +71,6 @@ func TestPreviewDiff(t *testing.T) {
 		"~ books:database.maxCapacity: " + m[2] + " → " + after,
 		"~ serverlessv2ScalingConfiguration.maxCapacity: " + m[2] + " → " + after,
 		"resources: 0 added, 0 removed, 1 changed",
-		// The cost part (scripts/cost-diff.sh): maxCapacity does not move an estimate at the minimum.
-		"#### Cost of `dev`: $",
-		"No resource's cost changed.",
 		"0 mandatory violations",
 		"<details><summary>Resource tree</summary>",
 	} {
