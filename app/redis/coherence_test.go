@@ -394,7 +394,18 @@ func TestCoherenceAcrossFailover(t *testing.T) {
 	// The replica has the v1 entries; then it stops replicating (promoted).
 	pc := goredis.NewClient(&goredis.Options{Addr: hostPort(primary.URL()), ReadTimeout: 10 * time.Second})
 	defer pc.Close()
-	if n, err := pc.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+	// The initial sync first (a loaded machine can take seconds), then WAIT
+	// until the replica acknowledged everything written so far.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, _ := rep.Info(ctx, "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not sync in 30 s:\n%s", info)
+		}
+	}
+	if n, err := pc.Do(ctx, "WAIT", 1, 9000).Int(); err != nil || n != 1 {
 		t.Fatalf("WAIT for the replica: %d, %v", n, err)
 	}
 	if err := rep.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
