@@ -96,7 +96,7 @@ func startApp(t *testing.T) localApp {
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "BASIC_AUTH_PASSWORD="+app.password,
-		"DATABASE_URL="+dbURL.String(), "REDIS_URL="+redisURL, "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s")
+		"DATABASE_URL="+dbURL.String(), "REDIS_URL="+redisURL, "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s", "SHUTDOWN_GRACE=0s")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
