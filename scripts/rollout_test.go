@@ -34,10 +34,15 @@ func rollout(t *testing.T, fixtures []string, args ...string) (result, []string)
 	}
 	env := []string{fakeBinPath(t), "FAKE_AWS_LOG=" + log, "FAKE_AWS_ECS_RESPONSES=" + strings.Join(files, " ")}
 	if len(args) == 0 {
+		// Every default-argument case ends by itself within its fixtures (the
+		// fake aws answers instantly), so the timeout is only a guard: 60 s
+		// keeps a loaded machine (each fake call runs a shell and jq) from
+		// turning a three-poll case into a spurious timeout. The timeout
+		// cases pass their own short --timeout.
 		args = []string{"--cluster", fixtureCluster, "--service", fixtureService,
-			"--task-definition", taskDefRev7, "--region", "eu-west-1", "--interval", "0", "--timeout", "5"}
+			"--task-definition", taskDefRev7, "--region", "eu-west-1", "--interval", "0", "--timeout", "60"}
 	}
-	r := run(t, 30*time.Second, env, "verify-rollout.sh", args...)
+	r := run(t, 90*time.Second, env, "verify-rollout.sh", args...)
 	calls := strings.Split(strings.TrimSpace(readFile(t, log)), "\n")
 	if len(calls) == 1 && calls[0] == "" {
 		calls = nil
