@@ -39,8 +39,12 @@ test-app: ## the books API against the real PostgreSQL and Redis
 pulumi-cli: ## the pinned Pulumi CLI in .tools/bin: reused, linked from a compatible one on PATH, or built from the module proxy (minutes cold)
 	@tools/pulumi/ensure-cli.sh
 
-preview-offline: pulumi-cli ## real `pulumi preview` of STACK (default dev) with stand-in providers and the policy pack, no AWS; writes .preview/STACK/
-	$(GO) run ./cmd/preview-offline -stack $(STACK)
+# POLICY_PACKS: the policy pack directories, any runtime (default: policy/ only),
+# e.g. POLICY_PACKS="policy ../org-pack".
+POLICY_PACKS ?=
+
+preview-offline: pulumi-cli ## real `pulumi preview` of STACK (default dev) with stand-in providers and the policy pack(s) POLICY_PACKS, no AWS; writes .preview/STACK/
+	$(GO) run ./cmd/preview-offline -stack $(STACK) $(addprefix -policy-pack=,$(POLICY_PACKS))
 	$(GO) run ./cmd/preview-render -tree .preview/$(STACK)/preview.json > .preview/$(STACK)/tree.txt
 	@echo "reviewer's tree: .preview/$(STACK)/tree.txt"
 

@@ -2,7 +2,8 @@
 // cloud account: the program runs inline through the Automation API, the
 // Pulumi CLI (the real engine) previews it against a throwaway local file
 // backend, the stand-in providers of package standin answer for aws, awsx
-// and docker, and the repository's Go policy pack analyzes every resource.
+// and docker, and the policy packs (the repository's Go pack by default, or
+// packs of any runtime: see InstallAnalyzers) analyze every resource.
 //
 // Preview semantics are real — unknown outputs, config and secret handling,
 // policy analysis, the `pulumi preview --json` document — only the cloud is
@@ -65,11 +66,14 @@ type Options struct {
 	// ConfigPaths sets plain config values by path ("books:service.logLevel"),
 	// applied over the stack file like `pulumi config set --path`.
 	ConfigPaths map[string]string
-	// PolicyPack is the policy pack directory (PulumiPolicy.yaml, runtime go);
-	// empty means RepoDir/policy; "-" runs no policy pack.
-	PolicyPack string
-	// AnalyzerDir holds a prebuilt pulumi-analyzer-policy-go for PolicyPack
-	// (see BuildAnalyzer); empty means build one into the work directory.
+	// PolicyPacks are the policy pack directories, each with a
+	// PulumiPolicy.yaml of any runtime (go, nodejs, python, … — see
+	// InstallAnalyzers); all of them analyze the one preview. nil means
+	// RepoDir/policy; an empty, non-nil slice runs no policy pack.
+	PolicyPacks []string
+	// AnalyzerDir is where InstallAnalyzers puts the analyzers the packs
+	// need (Go packs built once, shims); empty means a directory in the work
+	// directory. Previews can share one: a Go pack built there is reused.
 	AnalyzerDir string
 	// Display receives the engine's preview display as it runs (nil: none).
 	Display io.Writer
@@ -173,24 +177,31 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 		"PULUMI_SKIP_CONFIRMATIONS":                   "true",
 	}
 
+	packDirs := opts.PolicyPacks
+	if packDirs == nil {
+		packDirs = []string{filepath.Join(opts.RepoDir, "policy")}
+	}
 	var previewOpts []optpreview.Option
-	if opts.PolicyPack != "-" {
-		pack := opts.PolicyPack
-		if pack == "" {
-			pack = filepath.Join(opts.RepoDir, "policy")
-		}
-		if pack, err = filepath.Abs(pack); err != nil {
-			return res, err
+	if len(packDirs) > 0 {
+		packs := make([]PolicyPack, len(packDirs))
+		for i, d := range packDirs {
+			if packs[i], err = LoadPolicyPack(d); err != nil {
+				return res, err
+			}
 		}
 		analyzerDir := opts.AnalyzerDir
 		if analyzerDir == "" {
 			analyzerDir = filepath.Join(work, "analyzer")
-			if err := BuildAnalyzer(ctx, pack, analyzerDir); err != nil {
-				return res, err
-			}
+		}
+		if err := InstallAnalyzers(ctx, analyzerDir, packs...); err != nil {
+			return res, err
 		}
 		env["PATH"] = analyzerDir + string(os.PathListSeparator) + os.Getenv("PATH")
-		previewOpts = append(previewOpts, optpreview.PolicyPacks(pack))
+		dirs := make([]string, len(packs))
+		for i, p := range packs {
+			dirs[i] = p.Dir
+		}
+		previewOpts = append(previewOpts, optpreview.PolicyPacks(dirs...))
 	}
 
 	ws, err := auto.NewLocalWorkspace(ctx,
@@ -472,23 +483,6 @@ func ThrowawaySecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// BuildAnalyzer builds the Go policy pack in packDir as
-// dir/pulumi-analyzer-policy-go. With no Go language host installed, the
-// engine runs a `runtime: go` pack by executing the analyzer of that name
-// found on PATH (in the pack's directory); a policyx pack binary is exactly
-// such an analyzer, so the built pack is the shim.
-func BuildAnalyzer(ctx context.Context, packDir, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "pulumi-analyzer-policy-go"), ".")
-	cmd.Dir = packDir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the policy pack in %s: %w\n%s", packDir, err, out)
-	}
-	return nil
 }
 
 // FindCLI returns the Pulumi CLI to use: $PULUMI_OFFLINE_CLI when set,

@@ -64,7 +64,13 @@ func TestMain(m *testing.M) {
 			return m.Run()
 		}
 		defer os.RemoveAll(dir)
-		if err := offline.BuildAnalyzer(context.Background(), filepath.Join(repoRoot, "policy"), dir); err != nil {
+		// Every preview shares one analyzer directory: the books pack is
+		// built once, here; other packs' analyzers are added by the preview.
+		pack, err := offline.LoadPolicyPack(filepath.Join(repoRoot, "policy"))
+		if err == nil {
+			err = offline.InstallAnalyzers(context.Background(), dir, pack)
+		}
+		if err != nil {
 			setupErr = err
 			return m.Run()
 		}
@@ -335,8 +341,14 @@ func TestBrokenConfigFailsWithTheProgramsError(t *testing.T) {
 	}
 }
 
-// A policy violation introduced on purpose fails the offline preview with
-// that rule's name, and -check over the saved JSON finds the same rule.
+// Policy violations introduced on purpose fail the offline preview, each
+// named by its rule and its pack, in one preview that runs two packs of two
+// runtimes: a transform that turns off KMS key rotation breaks the books
+// pack's (Go) mandatory kms-key-rotation, and a test-only config (the
+// service's logs kept 3 days) breaks the mandatory org-log-retention-minimum
+// of an organization's own pack (JavaScript on @pulumi/policy from npm,
+// started by the nodejs shim). -check over the failed preview's JSON finds
+// exactly the books rule.
 func TestPolicyViolationFailsThePreview(t *testing.T) {
 	program := func(ctx *pulumi.Context) error {
 		// Turn off key rotation on every KMS key the program creates.
@@ -352,7 +364,16 @@ func TestPolicyViolationFailsThePreview(t *testing.T) {
 		}
 		return infra.Deploy(ctx)
 	}
-	res, err := preview(t, "violation", offline.Options{Stack: "dev", Program: program})
+	needCLI(t)
+	packs := []string{filepath.Join(repoRoot, "policy")}
+	org, missing := orgPack(t)
+	if org != "" {
+		packs = append(packs, org)
+	}
+	res, err := preview(t, "violation", offline.Options{
+		Stack: "dev", Program: program, PolicyPacks: packs,
+		ConfigPaths: map[string]string{"books:service.logRetentionDays": "3"},
+	})
 	var perr *offline.PreviewError
 	if !errors.As(err, &perr) {
 		t.Fatalf("preview with KMS rotation off: err = %v, want a failed preview", err)
@@ -380,6 +401,42 @@ func TestPolicyViolationFailsThePreview(t *testing.T) {
 			t.Errorf("unexpected mandatory violation %s", v)
 		}
 	}
+
+	// Per pack, the engine's own records of the violations.
+	byPack := map[string][]policyEvent{}
+	for _, ev := range policyEvents(t, res.Events) {
+		byPack[ev.PolicyPackName] = append(byPack[ev.PolicyPackName], ev)
+	}
+	var rotation int
+	for _, ev := range byPack["books-policy"] {
+		if ev.PolicyName == "kms-key-rotation" && ev.EnforcementLevel == "mandatory" {
+			rotation++
+		}
+	}
+	if keys := render.CountByType(doc.Resources())["aws:kms/key:Key"]; rotation != keys || keys == 0 {
+		t.Errorf("books-policy reported kms-key-rotation %d times, want once per KMS key (%d)", rotation, keys)
+	}
+
+	t.Run("OrganizationPack", func(t *testing.T) {
+		if org == "" {
+			t.Skip(missing)
+		}
+		if !strings.Contains(res.Display, "org-policy@v0.1.0") {
+			t.Errorf("the display does not show the organization pack org-policy@v0.1.0, so it did not run:\n%s", res.Display)
+		}
+		evs := byPack["org-policy"]
+		if len(evs) != 1 {
+			t.Fatalf("org-policy violations = %+v, want exactly one (the service's log group)", evs)
+		}
+		ev := evs[0]
+		if ev.PolicyName != "org-log-retention-minimum" || ev.EnforcementLevel != "mandatory" ||
+			!strings.Contains(ev.ResourceURN, "aws:cloudwatch/logGroup:LogGroup") || !strings.Contains(ev.Message, "retentionInDays is 3") {
+			t.Errorf("org-policy violation = %+v, want the mandatory org-log-retention-minimum on a log group with retentionInDays 3", ev)
+		}
+		if !strings.Contains(res.Display, "org-log-retention-minimum") {
+			t.Errorf("the display does not name the organization's rule:\n%s", res.Display)
+		}
+	})
 }
 
 // Two previews that differ in one config value differ in exactly that

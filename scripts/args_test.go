@@ -71,6 +71,8 @@ func TestUsage(t *testing.T) {
 		{"RolloutBadTimeout", "verify-rollout.sh", []string{"--stack", "dev", "--timeout", "-1"}, "--timeout needs a number"},
 		{"CognitoPartial", "cognito-token.sh", []string{"--user-pool-id", "p"}, "all of --user-pool-id, --client-id and --region"},
 		{"SecretsUnknownKey", "secrets.sh", []string{"--stack", "dev", "--rotate", "dbPassword"}, "unknown key 'dbPassword'"},
+		{"PreviewDiffPackWithoutPolicyYAML", "preview-diff.sh", []string{"--stack", "dev", "--policy-pack", "testdata"}, "--policy-pack testdata: no PulumiPolicy.yaml there"},
+		{"DriftBadStack", "drift.sh", []string{"--stack", "dev;rm"}, "--stack must be a stack name"},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/preview-diff.sh --stack STACK [--base REF] [--out-dir DIR]
+Usage: scripts/preview-diff.sh --stack STACK [--base REF] [--out-dir DIR] [--policy-pack DIR ...]
 
 Runs the offline preview (`make preview-offline`'s command, with its output in
 a temporary directory) here and in a temporary git worktree of REF, then
@@ -26,10 +26,14 @@ Options:
                    without it only this checkout is previewed
   --out-dir DIR    keep head.json and base.json here (default: a temp dir)
   --no-cost        leave out the cost diff (scripts/cost-diff.sh)
+  --policy-pack DIR  another policy pack (any runtime: go, nodejs, python)
+                   for this checkout's preview, next to policy/; repeatable.
+                   A nodejs pack without node_modules gets `npm ci` first
   -h, --help       this text
 
 Exit status: 0 when this checkout previews with no mandatory policy
-violation (whatever the base does), 1 otherwise, 2 usage.
+violation of any pack (whatever the base does), 1 otherwise, 2 usage. The
+base is previewed with its own default pack only: it is there for the diff.
 Needs git, make and go; the first run builds the pinned Pulumi CLI (minutes).
 These previews are not AWS: every value the providers would compute is unknown.
 EOF
@@ -42,6 +46,7 @@ stack=""
 base=""
 out_dir=""
 with_cost=1
+packs=()
 root="$(cd "$here/.." && pwd)"
 
 while [ "$#" -gt 0 ]; do
@@ -64,6 +69,12 @@ while [ "$#" -gt 0 ]; do
 	--no-cost)
 		with_cost=0
 		shift
+		;;
+	--policy-pack)
+		need_value "$1" "$#" "${2-}"
+		[ -f "$2/PulumiPolicy.yaml" ] || usage_error "--policy-pack $2: no PulumiPolicy.yaml there"
+		packs+=("$(cd "$2" && pwd)")
+		shift 2
 		;;
 	-h | --help)
 		usage
@@ -97,17 +108,45 @@ out_dir="$(cd "$out_dir" && pwd)"
 # a compatible one found on PATH instead of building it again).
 export PATH="$root/.tools/bin:$PATH"
 
-# offline_preview DIR OUT: the offline preview of the checkout in DIR
+# offline_preview DIR OUT [FLAGS]: the offline preview of the checkout in DIR
 # (make pulumi-cli, then the preview command docs/offline-preview.md names),
 # its files written to OUT, so .preview/ of the checkout is left alone.
 offline_preview() {
-	make -C "$1" --no-print-directory pulumi-cli >&2 &&
-		(cd "$1" && go run ./cmd/preview-offline -stack "$stack" -color never -out "$2") >&2
+	local dir="$1" out="$2"
+	shift 2
+	make -C "$dir" --no-print-directory pulumi-cli >&2 &&
+		(cd "$dir" && go run ./cmd/preview-offline -stack "$stack" -color never -out "$out" "$@") >&2
 }
 
-log "offline preview of this checkout ($stack)"
-if ! offline_preview "$root" "$work/head"; then
+# This checkout's packs: policy/ and the extra ones. A nodejs pack's
+# dependencies are installed as its lock file pins them.
+head_flags=()
+if [ "${#packs[@]}" -gt 0 ]; then
+	head_flags+=(-policy-pack "$root/policy")
+	for p in "${packs[@]}"; do
+		if [ -f "$p/package.json" ] && [ ! -d "$p/node_modules" ]; then
+			need_tools npm
+			log "npm ci in $p"
+			if [ -f "$p/package-lock.json" ]; then
+				(cd "$p" && npm ci --no-audit --no-fund) >&2
+			else
+				(cd "$p" && npm install --no-audit --no-fund) >&2
+			fi
+		fi
+		head_flags+=(-policy-pack "$p")
+	done
+fi
+
+log "offline preview of this checkout ($stack; policy packs: policy${packs[*]:+ ${packs[*]}})"
+if ! offline_preview "$root" "$work/head" "${head_flags[@]}"; then
 	printf "### Offline preview of \`%s\`: failed\n\nThe offline preview of this pull request failed; see the job log.\n" "$stack"
+	# A mandatory violation of any pack fails the preview: show the
+	# engine's policy section.
+	if [ -f "$work/head/preview.txt" ] && grep -q '^Policies:' "$work/head/preview.txt"; then
+		printf '\n```\n'
+		sed -n '/^Policies:/,/^[A-Z][a-z]*:$/p' "$work/head/preview.txt" | sed '$d'
+		printf '```\n'
+	fi
 	exit 1
 fi
 cp "$work/head/preview.json" "$out_dir/head.json"

@@ -1,10 +1,12 @@
 // Command preview-offline runs a real `pulumi preview` of the books program
 // (infra.Deploy, the entry point of main.go) for one stack with no AWS
 // account: the Pulumi CLI's engine, stand-in aws/awsx/docker providers, the
-// repository's policy pack, throwaway secrets, and a temporary copy of
-// Pulumi.yaml and Pulumi.<stack>.yaml (the repository is never modified).
+// repository's policy pack (or any packs, of any runtime, given with
+// -policy-pack), throwaway secrets, and a temporary copy of Pulumi.yaml and
+// Pulumi.<stack>.yaml (the repository is never modified).
 //
 //	go run ./cmd/preview-offline -stack dev            # or: make preview-offline STACK=dev
+//	go run ./cmd/preview-offline -stack dev -policy-pack policy -policy-pack ../org-pack
 //
 // It prints the engine's preview and writes .preview/<stack>/preview.json
 // (`pulumi preview --json`), preview.txt and events.jsonl. It exits non-zero
@@ -38,12 +40,19 @@ func main() {
 func run() error {
 	stack := flag.String("stack", "dev", "stack to preview (reads Pulumi.<stack>.yaml)")
 	out := flag.String("out", "", "output directory (default .preview/<stack>)")
-	policy := flag.String("policy-pack", "", `policy pack directory (default policy/; "-" for none)`)
+	var packs policyPacks
+	flag.Var(&packs, "policy-pack", `policy pack directory, any runtime (go, nodejs, python); repeat for several (default policy/; "-" for none)`)
 	color := flag.String("color", "auto", "display colors: auto, always, never, raw")
 	keep := flag.Bool("keep", false, "keep the temporary work directory (its path is printed)")
 	flag.Parse()
 
 	root, err := offline.RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	// Pack directories are relative to where the command was started, not
+	// to the repository root the program runs in.
+	packDirs, err := packs.dirs()
 	if err != nil {
 		return err
 	}
@@ -70,14 +79,14 @@ func run() error {
 	banner := strings.Repeat("=", len(standin.Banner))
 	fmt.Printf("%s\n%s\n%s\n", banner, standin.Banner, banner)
 	fmt.Printf("stack %s · program infra.Deploy · policy pack %s · throwaway secrets for %s\n\n",
-		*stack, orDefault(*policy, "policy/"), strings.Join(requiredSecrets(), ", "))
+		*stack, packs.describe(), strings.Join(requiredSecrets(), ", "))
 
 	res, err := offline.Preview(ctx, offline.Options{
 		Stack:           *stack,
 		RepoDir:         root,
 		Program:         infra.Deploy,
 		RequiredSecrets: requiredSecrets(),
-		PolicyPack:      *policy,
+		PolicyPacks:     packDirs,
 		Display:         os.Stdout,
 		Color:           *color,
 		OutDir:          outDir,
@@ -124,9 +133,48 @@ func formatChanges(changes map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+// policyPacks is the repeatable -policy-pack flag.
+type policyPacks []string
+
+func (p *policyPacks) String() string { return strings.Join(*p, ",") }
+
+func (p *policyPacks) Set(v string) error {
+	if v == "" {
+		return errors.New("empty policy pack directory")
 	}
-	return s
+	*p = append(*p, v)
+	return nil
+}
+
+// dirs returns the absolute pack directories: nil (the default pack) when
+// the flag was not given, none for "-".
+func (p policyPacks) dirs() ([]string, error) {
+	if len(p) == 0 {
+		return nil, nil
+	}
+	dirs := []string{}
+	for _, d := range p {
+		if d == "-" {
+			if len(p) > 1 {
+				return nil, errors.New(`-policy-pack "-" (no policy pack) cannot be combined with packs`)
+			}
+			return dirs, nil
+		}
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, err
+		}
+		dirs = append(dirs, abs)
+	}
+	return dirs, nil
+}
+
+func (p policyPacks) describe() string {
+	switch {
+	case len(p) == 0:
+		return "policy/"
+	case len(p) == 1 && p[0] == "-":
+		return "none"
+	}
+	return strings.Join(p, ", ")
 }
