@@ -144,7 +144,7 @@ if ! offline_preview "$root" "$work/head" "${head_flags[@]}"; then
 	# engine's policy section.
 	if [ -f "$work/head/preview.txt" ] && grep -q '^Policies:' "$work/head/preview.txt"; then
 		printf '\n```\n'
-		sed -n '/^Policies:/,/^[A-Z][a-z]*:$/p' "$work/head/preview.txt" | sed '$d'
+		awk '/^Policies:$/ { on = 1 } on && /^[A-Z][A-Za-z ]*:$/ && !/^Policies:$/ { exit } on' "$work/head/preview.txt"
 		printf '```\n'
 	fi
 	exit 1
