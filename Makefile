@@ -15,6 +15,7 @@ test: vet test-go test-app container-test ## everything CI runs: vet, infra + po
 vet: ## go vet and gofmt over the root module
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^app/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(MAKE) -C app vet
 
 # `make vet` has already vetted every package (tests included), so the test
 # run skips go test's own vet pass, and test binaries are linked without
