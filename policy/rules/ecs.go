@@ -106,19 +106,8 @@ func init() {
 			Control: "ECR.3", Controls: []string{"ECR.3"}, Severity: Medium, DefaultLevel: Mandatory,
 			Remediation: "add an aws.ecr.LifecyclePolicy with repository set to the repository's name",
 			StackCheck: func(stack []Resource) []Violation {
-				repos := ofTypes(stack, TypeECRRepository)
-				matches := matchRefs(repos, ofTypes(stack, TypeECRLifecyclePolicy), "repository", "name")
-				var out []Violation
-				for i, r := range repos {
-					switch {
-					case len(matches[i].sure) > 0:
-					case len(matches[i].maybe) > 0:
-						out = append(out, cannotTellAt(r.URN, "which aws.ecr.LifecyclePolicy belongs to this repository"))
-					default:
-						out = append(out, failAt(r.URN, "repository has no lifecycle policy; add an aws.ecr.LifecyclePolicy with repository: <repo>.name that expires untagged and old images"))
-					}
-				}
-				return out
+				return requireCompanion(stack, []string{TypeECRRepository}, TypeECRLifecyclePolicy, "repository", []string{"name"},
+					"repository has no lifecycle policy; add an aws.ecr.LifecyclePolicy with repository: <repo>.name that expires untagged and old images")
 			},
 		},
 		Rule{

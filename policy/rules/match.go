@@ -89,3 +89,22 @@ func RefersTo(ref Resource, prop string, target Resource, identityProps ...strin
 	}
 	return NoMatch
 }
+
+// requireCompanion checks that every resource of the target types has a
+// companion of companionType whose prop refers to it (by identityProps):
+// a sure match passes, a possible one is "cannot tell yet", none is fix.
+func requireCompanion(stack []Resource, targetTypes []string, companionType, prop string, identityProps []string, fix string) []Violation {
+	targets := ofTypes(stack, targetTypes...)
+	matches := matchRefs(targets, ofTypes(stack, companionType), prop, identityProps...)
+	var out []Violation
+	for i, t := range targets {
+		switch {
+		case len(matches[i].sure) > 0:
+		case len(matches[i].maybe) > 0:
+			out = append(out, cannotTellAt(t.URN, "which "+companionType+" belongs to this resource ("+prop+")"))
+		default:
+			out = append(out, failAt(t.URN, "%s", fix))
+		}
+	}
+	return out
+}

@@ -57,19 +57,8 @@ func init() {
 			Control: "WAF.11", Controls: []string{"WAF.11"}, Severity: Low, DefaultLevel: Advisory,
 			Remediation: "add an aws.wafv2.WebAclLoggingConfiguration with resourceArn set to the ACL's ARN",
 			StackCheck: func(stack []Resource) []Violation {
-				acls := ofTypes(stack, TypeWAFWebACL)
-				matches := matchRefs(acls, ofTypes(stack, TypeWAFLogging), "resourceArn", "arn")
-				var out []Violation
-				for i, a := range acls {
-					switch {
-					case len(matches[i].sure) > 0:
-					case len(matches[i].maybe) > 0:
-						out = append(out, cannotTellAt(a.URN, "which WebAclLoggingConfiguration belongs to this ACL"))
-					default:
-						out = append(out, failAt(a.URN, "web ACL has no logging; add an aws.wafv2.WebAclLoggingConfiguration with resourceArn: <acl>.arn and logDestinationConfigs: [<aws-waf-logs-… log group ARN>]"))
-					}
-				}
-				return out
+				return requireCompanion(stack, []string{TypeWAFWebACL}, TypeWAFLogging, "resourceArn", []string{"arn"},
+					"web ACL has no logging; add an aws.wafv2.WebAclLoggingConfiguration with resourceArn: <acl>.arn and logDestinationConfigs: [<aws-waf-logs-… log group ARN>]")
 			},
 		},
 	)
