@@ -149,10 +149,11 @@ func checkPasswordPolicy(r Resource) []Violation {
 		return []Violation{fail("passwordPolicy is not set (Cognito default: minimum length 8); set passwordPolicy: {minimumLength: %d, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true}", minPasswordLength)}
 	}
 	var problems []string
+	var notes []Violation
 	lv := Get(r.Props, "passwordPolicy", "minimumLength")
 	switch n, ok := lv.Num(); {
 	case lv.Unknown:
-		return []Violation{cannotTell("passwordPolicy.minimumLength")}
+		notes = append(notes, cannotTell("passwordPolicy.minimumLength"))
 	case lv.Missing:
 		problems = append(problems, "minimumLength is not set (default 8)")
 	case !ok || n < minPasswordLength:
@@ -161,16 +162,17 @@ func checkPasswordPolicy(r Resource) []Violation {
 	for _, k := range []string{"requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"} {
 		v := Get(r.Props, "passwordPolicy", k)
 		if v.Unknown {
-			return []Violation{cannotTell("passwordPolicy." + k)}
+			notes = append(notes, cannotTell("passwordPolicy."+k))
+			continue
 		}
 		if b, ok := v.Bool(); !ok || !b {
 			problems = append(problems, k+" is "+describe(v))
 		}
 	}
 	if len(problems) == 0 {
-		return nil
+		return notes
 	}
-	return []Violation{fail("password policy too weak (%s); set minimumLength >= %d and requireLowercase, requireUppercase, requireNumbers, requireSymbols to true", strings.Join(problems, ", "), minPasswordLength)}
+	return append(notes, fail("password policy too weak (%s); set minimumLength >= %d and requireLowercase, requireUppercase, requireNumbers, requireSymbols to true", strings.Join(problems, ", "), minPasswordLength))
 }
 
 func checkStageWAF(stack []Resource) []Violation {

@@ -598,3 +598,36 @@ func disableAllBut(names ...string) map[string]Level {
 	}
 	return out
 }
+
+// TestUnknownDoesNotHideOtherViolations: an unknown property is "cannot tell
+// yet" for that property only; a known bad property of the same resource
+// still fails the rule.
+func TestUnknownDoesNotHideOtherViolations(t *testing.T) {
+	cases := []struct {
+		rule, fixture string
+		bad, unknownAt []any
+		badValue       any
+	}{
+		{"cognito-password-policy", "users", []any{"passwordPolicy", "minimumLength"}, []any{"passwordPolicy", "requireSymbols"}, 8},
+		{"rds-cluster-encrypted-cmk", "db", []any{"storageEncrypted"}, []any{"kmsKeyId"}, false},
+		{"cache-in-transit-encryption", "cache", []any{"transitEncryptionEnabled"}, []any{"transitEncryptionMode"}, false},
+		{"cognito-client-hardening", "client", []any{"preventUserExistenceErrors"}, []any{"allowedOauthFlows"}, "LEGACY"},
+		{"ecs-task-host-namespaces", "task", []any{"pidMode"}, []any{"networkMode"}, "host"},
+		{"rds-instance-hardening", "legacy-db", []any{"username"}, []any{"enabledCloudwatchLogsExports"}, "postgres"},
+		{"waf-web-acl-rules", "acl", []any{"visibilityConfig", "cloudwatchMetricsEnabled"}, []any{"rules", 1, "action"}, false},
+	}
+	for _, c := range cases {
+		fs := compliantStack()
+		f := find(fs, c.fixture)
+		setAt(f.Props, c.bad, c.badValue)
+		setAt(f.Props, c.unknownAt, unknown())
+		vs := Evaluate("", build(prodStack, fs), Config{Levels: disableAllBut(c.rule)})
+		fired := false
+		for _, v := range vs {
+			fired = fired || !v.Note
+		}
+		if !fired {
+			t.Errorf("%s: %v unknown hid the violation of %v: %v", c.rule, c.unknownAt, c.bad, vs)
+		}
+	}
+}
