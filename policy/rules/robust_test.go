@@ -604,7 +604,7 @@ func disableAllBut(names ...string) map[string]Level {
 // still fails the rule.
 func TestUnknownDoesNotHideOtherViolations(t *testing.T) {
 	cases := []struct {
-		rule, fixture string
+		rule, fixture  string
 		bad, unknownAt []any
 		badValue       any
 	}{
