@@ -66,6 +66,7 @@ func TestCheckTreatsUnknownAsCannotTellAndFindsViolations(t *testing.T) {
 		map[string]any{"type": "aws:kms/key:Key", "name": "unknown", "inputs": map[string]any{"enableKeyRotation": Unknown}},
 		map[string]any{"type": "aws:elasticache/replicationGroup:ReplicationGroup", "name": "cache", "inputs": map[string]any{
 			"authToken": Secret, "transitEncryptionEnabled": true, "atRestEncryptionEnabled": true, "subnetGroupName": Unknown,
+			"kmsKeyId": Unknown, "snapshotRetentionLimit": 7,
 		}},
 	)
 	var out strings.Builder
