@@ -6,8 +6,9 @@
 # The copy lives at a fixed path (.tools/bench-loop/) so that its build-cache
 # entries survive between runs: the first run of a fresh copy compiles the
 # module's own packages once (untimed warm-up); every timed round then edits
-# EDIT_FILE (a comment line that changes each round, like a body edit: infra
-# recompiles, the test binary relinks, both stacks run under the mocks) and
+# EDIT_FILE (a comment line inserted at the top that changes each round and
+# shifts every line below it, like a real edit: infra recompiles, the test
+# binary relinks, both stacks run under the mocks again) and
 # times `go test $TESTFLAGS ./tests/`. Prints seconds and peak RSS per round
 # and the median; with PREVIEW=1 also the warm offline preview of each stack.
 set -euo pipefail
@@ -35,7 +36,10 @@ echo "bench-loop: warm-up (untimed): go test $testflags ./tests/"
 
 times=()
 for i in $(seq 1 "$rounds"); do
-  printf '\n// bench-loop edit %s-%s\n' "$(date +%s%N)" "$i" >> "$edit_file"
+  # A line inserted near the top shifts every line below it, so the compiled
+  # package really changes (a comment appended at the end compiles to the
+  # same object, and go would reuse the cached test binary and result).
+  sed -i "1a // bench-loop edit $(date +%s%N)-$i" "$edit_file"
   out="$(mktemp)"
   # shellcheck disable=SC2086
   /usr/bin/time -f '%e %M' -o "$out" "$go" test $testflags ./tests/ >/dev/null
