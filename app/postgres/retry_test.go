@@ -109,7 +109,7 @@ func TestTerminatedConnectionsCostNoErrors(t *testing.T) {
 	// Each round is one event (a failover cuts every connection at once);
 	// the next comes after every worker finished two more operations, so
 	// what is counted is recovery from each event, not two events landing
-	// on one operation (the retry is once, by design) on a loaded machine.
+	// on one operation faster than maxRetries new connections) on a loaded machine.
 	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) || rounds.Load() < 10 {
 		for before := ops.Load(); ops.Load() < before+12; {
