@@ -77,20 +77,7 @@ need_tools git go
 [ -f "$root/Pulumi.$stack.yaml" ] || die "no Pulumi.$stack.yaml in $root"
 [ -z "$base_dir" ] || [ -d "$base_dir" ] || die "--base-dir $base_dir is not a directory"
 
-work="$(mktemp -d)"
-worktree=""
-cleanup() {
-	if [ -n "$worktree" ]; then
-		git -C "$root" worktree remove --force "$worktree" >/dev/null 2>&1 || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -z "$out_dir" ]; then
-	out_dir="$work/out"
-fi
-mkdir -p "$out_dir"
-out_dir="$(cd "$out_dir" && pwd)"
+make_work_dir
 
 # estimate DIR OUT: the JSON estimate of the checkout in DIR, by its own
 # cmd/cost (built once per checkout: it links the whole program).

@@ -61,3 +61,24 @@ output_field() {
 random_hex() {
 	head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'
 }
+
+# make_work_dir: sets $work, a temporary directory removed on exit together
+# with the git worktree $worktree of $root if the caller sets one, and makes
+# $out_dir (default $work/out) exist and absolute.
+make_work_dir() {
+	work="$(mktemp -d)"
+	worktree=""
+	trap remove_work_dir EXIT
+	if [ -z "$out_dir" ]; then
+		out_dir="$work/out"
+	fi
+	mkdir -p "$out_dir"
+	out_dir="$(cd "$out_dir" && pwd)"
+}
+
+remove_work_dir() {
+	if [ -n "$worktree" ]; then
+		git -C "${root:?}" worktree remove --force "$worktree" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}

@@ -89,20 +89,7 @@ done
 need_tools git make go
 [ -f "$root/Pulumi.$stack.yaml" ] || die "no Pulumi.$stack.yaml in $root"
 
-work="$(mktemp -d)"
-worktree=""
-cleanup() {
-	if [ -n "$worktree" ]; then
-		git -C "$root" worktree remove --force "$worktree" >/dev/null 2>&1 || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -z "$out_dir" ]; then
-	out_dir="$work/out"
-fi
-mkdir -p "$out_dir"
-out_dir="$(cd "$out_dir" && pwd)"
+make_work_dir
 
 # The base worktree reuses this checkout's Pulumi CLI (make pulumi-cli links
 # a compatible one found on PATH instead of building it again).
