@@ -40,7 +40,7 @@ import (
 
 // MinCLIVersion is the oldest Pulumi CLI the offline preview is known to work
 // with: the one `make pulumi-cli` builds (tools/pulumi/go.mod).
-var MinCLIVersion = semver.MustParse("3.258.0")
+var MinCLIVersion = semver.MustParse("3.276.0")
 
 // Options configure one offline preview.
 type Options struct {

@@ -13,7 +13,7 @@ import (
 // Plugin versions the stand-ins report: the versions of the SDKs in go.mod
 // (a test keeps them equal).
 const (
-	AWSVersion    = "6.83.2"
+	AWSVersion    = "6.83.4"
 	AWSXVersion   = "2.22.0"
 	DockerVersion = "4.11.2"
 )

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Type tokens (pulumi-aws v6, verified against sdk/v6@v6.83.2 RegisterResource calls).
+// Type tokens (pulumi-aws v6, verified against sdk/v6@v6.83.4 RegisterResource calls).
 const (
 	TypeRDSCluster          = "aws:rds/cluster:Cluster"
 	TypeRDSClusterInstance  = "aws:rds/clusterInstance:ClusterInstance"

@@ -2,7 +2,7 @@ package harness
 
 // Resource and invoke transforms under the mocks.
 //
-// pulumi sdk v3.263.0 never runs transforms under mocks (go/pulumi/mocks.go):
+// pulumi sdk v3.263.0 through v3.276.0 never runs transforms under mocks (go/pulumi/mocks.go):
 // ctx.RegisterResourceTransform registers the callback and the mock
 // monitor's RegisterStackTransform hands the Go function to the mocks only if
 // they implement pulumi.MockResourceMonitorWithTransforms — and silently
