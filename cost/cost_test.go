@@ -351,6 +351,19 @@ func TestConfigChangeDiff(t *testing.T) {
 			t.Errorf("changes %v: want the reader instance and its alarms", changed(d))
 		}
 	})
+	t.Run("detailedMetrics", func(t *testing.T) {
+		// false → true: the stage-wide method setting publishes 7 metrics
+		// for each of dev's 9 methods, billed as custom metrics; nothing
+		// else changes (the alarms use stage-level metrics either way).
+		d := Compare(base, roundTrip(t, estimate(t, "dev", u, table, edit{"books:api", "detailedMetrics", true})))
+		want := []string{"api#cloudwatch.metrics.custom.month added"}
+		if got := changed(d); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("changed lines %v, want %v", got, want)
+		}
+		if !near(d.Delta, 9*7*0.30) {
+			t.Errorf("delta $%v, want $%v (9 methods × 7 metrics × $0.30)", d.Delta, 9*7*0.30)
+		}
+	})
 	t.Run("cacheSize", func(t *testing.T) {
 		// 0.5 → 1.6 GB: the stage's cache line moves to the larger size.
 		d := Compare(base, roundTrip(t, estimate(t, "dev", u, table, edit{"books:api", "cacheSize", "1.6"})))

@@ -128,7 +128,8 @@ func (b *apiBuilder) stage() error {
 	return b.methodSettings()
 }
 
-// methodSettings sets logging, metrics and throttling for every method
+// methodSettings sets logging, detailed metrics (books:api.detailedMetrics)
+// and throttling for every method
 // (*/*, no caching) and turns the cache on only for the cached routes, each
 // with its own setting under its escaped path (Route.MethodPath). A
 // per-method setting replaces */* for its method, so it repeats logging and
@@ -153,7 +154,7 @@ func (b *apiBuilder) methodSettings() error {
 
 func (b *apiBuilder) newMethodSettings(suffix, path string, cached bool, after pulumi.Resource) (*apigateway.MethodSettings, error) {
 	settings := &apigateway.MethodSettingsSettingsArgs{
-		MetricsEnabled:       pulumi.Bool(true),
+		MetricsEnabled:       pulumi.Bool(b.s.DetailedMetrics),
 		LoggingLevel:         pulumi.String("INFO"),
 		DataTraceEnabled:     pulumi.Bool(false),
 		ThrottlingRateLimit:  pulumi.Float64(b.s.ThrottleRateLimit),

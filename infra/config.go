@@ -167,6 +167,12 @@ type ApiConfig struct {
 	// identity's address.
 	SesIdentityArn string `json:"sesIdentityArn"`
 	EmailFrom      string `json:"emailFrom"`
+	// DetailedMetrics turns on per-method CloudWatch metrics (the method
+	// settings' metricsEnabled; "ApiName, Method, Resource, Stage"
+	// dimensions), billed as custom metrics. The alarms and the dashboard
+	// use only the API- and stage-level metrics API Gateway publishes
+	// without it (AWS "Amazon API Gateway dimensions and metrics").
+	DetailedMetrics bool `json:"detailedMetrics"`
 }
 
 // AlarmsConfig is books:alarms.

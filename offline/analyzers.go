@@ -6,31 +6,35 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-// The analyzers the engine falls back to when a pack's language host
-// (pulumi-language-<runtime>) is not installed: with none found, the engine
-// (pkg/v3 resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer) runs the
-// executable pulumi-analyzer-policy-<runtime> from PATH in the pack's
-// directory with `<engine address> . [-option=value ...]`, the options being
-// PulumiPolicy.yaml's runtime options, and reads the analyzer's gRPC port
-// from its stdout.
+// How the engine starts a policy pack (pkg/v3 v3.276.0): a pack given as a
+// directory is started only through its language host,
+// pulumi-language-<runtime> (resource/plugin/plugin.go ExecPlugin, then the
+// host's RunPlugin), which the offline preview does not have; a pack given as
+// an executable file is launched directly, in the project directory, with
+// the engine's address as its last argument, and the engine reads the
+// pack's description and version from a PulumiPolicy.yaml beside it
+// (resource/plugin/analyzer_plugin.go NewPolicyAnalyzer). So every pack gets
+// a launcher (InstallAnalyzers), and the launcher is what the preview hands
+// the engine as --policy-pack.
+//
+// The nodejs and python launchers run these shims, which start the pack the
+// way Pulumi's pulumi-analyzer-policy-<runtime> scripts did:
+// `<engine address> . [-option=value ...]` in the pack's directory, the
+// options being PulumiPolicy.yaml's runtime options.
 //
 //go:embed shims/pulumi-analyzer-policy-*
 var shims embed.FS
-
-// goPacksFile lists "PACK_DIR<TAB>BINARY" for the pulumi-analyzer-policy-go
-// shim (shims/pulumi-analyzer-policy-go).
-const goPacksFile = "go-packs"
 
 // PolicyPack is a policy pack directory and what its PulumiPolicy.yaml says.
 type PolicyPack struct {
@@ -61,56 +65,121 @@ func LoadPolicyPack(dir string) (PolicyPack, error) {
 	return PolicyPack{Dir: abs, Runtime: proj.Runtime.Name(), Options: proj.Runtime.Options()}, nil
 }
 
-// InstallAnalyzers prepares dir so that the engine, with dir first on its
-// PATH, can run every pack without a language host:
+// InstallAnalyzers prepares dir so that the engine can run every pack
+// without a language host, and returns, for each pack in order, the path to
+// give the engine as the policy pack:
 //
-//   - the shims pulumi-analyzer-policy-go, -nodejs and -python;
-//   - each `runtime: go` pack built with `go build` (a policyx pack binary is
-//     an analyzer) and listed for the go shim, which picks the binary built
-//     from the directory the engine starts it in. A pack already built into
-//     dir is reused, so one dir can serve many previews;
-//   - for nodejs and python packs, a check that they can start (Node.js and
-//     the pack's installed @pulumi/pulumi; Python and its pulumi_policy),
-//     failing with what to install instead of an engine error later.
-//
-// Packs of any other runtime are left to the engine, which needs its own
-// pulumi-analyzer-policy-<runtime> or pulumi-language-<runtime> on PATH.
-func InstallAnalyzers(ctx context.Context, dir string, packs ...PolicyPack) error {
-	if err := os.MkdirAll(filepath.Join(dir, "go"), 0o755); err != nil {
-		return err
+//   - for each pack, dir/packs/<name>-<hash of its directory>/ holds a copy
+//     of its PulumiPolicy.yaml and `analyzer`, a launcher that changes to the
+//     pack's directory and starts the pack with the engine's address and
+//     ".": for `runtime: go` the pack built there once with `go build` (a
+//     policyx pack binary is an analyzer; one already built is reused, so
+//     one dir can serve many previews), for nodejs and python the shims
+//     above, after a check that they can start (Node.js and the pack's
+//     installed @pulumi/pulumi; Python and its pulumi_policy), failing with
+//     what to install instead of an engine error later;
+//   - a pack of any other runtime is returned as its directory, left to the
+//     engine, which needs pulumi-language-<runtime> on PATH for it.
+func InstallAnalyzers(ctx context.Context, dir string, packs ...PolicyPack) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	if err := writeShims(dir); err != nil {
-		return err
+		return nil, err
 	}
-	built, err := readGoPacks(dir)
-	if err != nil {
-		return err
-	}
-	for _, p := range packs {
+	paths := make([]string, len(packs))
+	for i, p := range packs {
+		home := packHome(dir, p.Dir)
+		var target string
 		switch p.Runtime {
 		case "go":
-			if bin, ok := built[p.Dir]; ok && fileExists(bin) {
-				continue
+			target = filepath.Join(home, "pack")
+			if !fileExists(target) {
+				if err := buildGoPack(ctx, p.Dir, target); err != nil {
+					return nil, err
+				}
 			}
-			bin, err := buildGoPack(ctx, p.Dir, filepath.Join(dir, "go"))
-			if err != nil {
-				return err
-			}
-			if err := appendGoPack(dir, p.Dir, bin); err != nil {
-				return err
-			}
-			built[p.Dir] = bin
 		case "nodejs":
 			if err := checkNodePack(ctx, p); err != nil {
-				return err
+				return nil, err
 			}
+			target = filepath.Join(dir, "pulumi-analyzer-policy-nodejs")
 		case "python":
 			if err := checkPythonPack(ctx, p); err != nil {
-				return err
+				return nil, err
 			}
+			target = filepath.Join(dir, "pulumi-analyzer-policy-python")
+		default:
+			paths[i] = p.Dir
+			continue
 		}
+		launcher, err := writeLauncher(home, p, target)
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = launcher
 	}
-	return nil
+	return paths, nil
+}
+
+// packHome is the directory InstallAnalyzers keeps a pack's launcher (and a
+// Go pack's binary) in, named after the pack directory so packs never
+// overwrite each other.
+func packHome(dir, packDir string) string {
+	sum := sha256.Sum256([]byte(packDir))
+	return filepath.Join(dir, "packs", filepath.Base(packDir)+"-"+hex.EncodeToString(sum[:6]))
+}
+
+// writeLauncher writes home/analyzer, which runs target in the pack's
+// directory as `target <engine address> . [-option=value ...]` (the
+// engine's address is its last argument; logging flags before it are
+// dropped), and copies the pack's PulumiPolicy.yaml beside it.
+func writeLauncher(home string, p PolicyPack, target string) (string, error) {
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return "", err
+	}
+	yaml, err := os.ReadFile(filepath.Join(p.Dir, "PulumiPolicy.yaml"))
+	if err != nil {
+		return "", fmt.Errorf("policy pack %s: %w", p.Dir, err)
+	}
+	if err := writeFileAtomic(filepath.Join(home, "PulumiPolicy.yaml"), yaml, 0o644); err != nil {
+		return "", err
+	}
+	args := []string{shellQuote(target), `"$engine"`, "."}
+	keys := make([]string, 0, len(p.Options))
+	for k := range p.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, shellQuote(fmt.Sprintf("-%s=%v", k, p.Options[k])))
+	}
+	script := "#!/bin/sh\n" +
+		"# Written by offline.InstallAnalyzers: the Pulumi engine runs this file as\n" +
+		"# the policy pack's analyzer, with its address as the last argument.\n" +
+		"for engine; do :; done\n" +
+		"cd " + shellQuote(p.Dir) + " || exit 1\n" +
+		"exec " + strings.Join(args, " ") + "\n"
+	launcher := filepath.Join(home, "analyzer")
+	if err := writeFileAtomic(launcher, []byte(script), 0o755); err != nil {
+		return "", err
+	}
+	return launcher, nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// writeFileAtomic writes then renames: a launcher or shim may be running
+// from a shared dir.
+func writeFileAtomic(dst string, b []byte, mode os.FileMode) error {
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, b, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 func writeShims(dir string) error {
@@ -122,59 +191,18 @@ func writeShims(dir string) error {
 		if err != nil {
 			return err
 		}
-		dst := filepath.Join(dir, d.Name())
-		// Write then rename: a shim may be running from a shared dir.
-		tmp := dst + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o755); err != nil {
-			return err
-		}
-		return os.Rename(tmp, dst)
+		return writeFileAtomic(filepath.Join(dir, d.Name()), b, 0o755)
 	})
 }
 
-func readGoPacks(dir string) (map[string]string, error) {
-	built := map[string]string{}
-	b, err := os.ReadFile(filepath.Join(dir, goPacksFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return built, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if packDir, bin, ok := strings.Cut(line, "\t"); ok {
-			built[packDir] = bin
-		}
-	}
-	return built, nil
-}
-
-func appendGoPack(dir, packDir, bin string) error {
-	if strings.ContainsAny(packDir+bin, "\t\n") {
-		return fmt.Errorf("policy pack %s: a path with a tab or newline cannot be listed for the go shim", packDir)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, goPacksFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(f, "%s\t%s\n", packDir, bin); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// buildGoPack builds the Go pack in packDir into binDir, named after the
-// pack directory so packs never overwrite each other.
-func buildGoPack(ctx context.Context, packDir, binDir string) (string, error) {
-	sum := sha256.Sum256([]byte(packDir))
-	bin := filepath.Join(binDir, filepath.Base(packDir)+"-"+hex.EncodeToString(sum[:6]))
+// buildGoPack builds the Go pack in packDir into bin.
+func buildGoPack(ctx context.Context, packDir, bin string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = packDir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the Go policy pack in %s: %w\n%s", packDir, err, out)
+		return fmt.Errorf("building the Go policy pack in %s: %w\n%s", packDir, err, out)
 	}
-	return bin, nil
+	return nil
 }
 
 // checkNodePack fails unless the nodejs shim can start the pack: node on

@@ -51,31 +51,80 @@ func shim(t *testing.T, analyzers, runtime, pack string, env []string, args ...s
 	return stdout.String(), stderr.String(), err
 }
 
-// Several Go packs in one preview: the go shim runs the binary built from
-// the directory the engine starts it in, and refuses a directory it has
-// no binary for.
-func TestGoShimRunsThePackBuiltFromItsDirectory(t *testing.T) {
-	analyzers := t.TempDir()
-	if err := InstallAnalyzers(context.Background(), analyzers); err != nil {
+// fakeGoPack makes a Go pack directory whose "build" InstallAnalyzers will
+// find done: a script in its place that prints its directory and arguments.
+func fakeGoPack(t *testing.T, analyzers, name string) PolicyPack {
+	t.Helper()
+	p, err := LoadPolicyPack(packDir(t, "runtime: go\nversion: 1.2.3\n", map[string]string{}))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a", "b"} {
-		pack := packDir(t, "runtime: go\n", map[string]string{})
-		bin := filepath.Join(t.TempDir(), "pack-"+name)
-		if err := os.WriteFile(bin, []byte("#!/bin/sh\necho \"pack "+name+": $*\"\n"), 0o755); err != nil {
-			t.Fatal(err)
+	bin := filepath.Join(packHome(analyzers, p.Dir), "pack")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho \"pack "+name+" in $(pwd -P): $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The engine (v3.276.0) runs an executable policy pack in the project's
+// directory with its logging flags and its address last: each launcher
+// starts its own pack in the pack's directory with "<engine> ." and has the
+// pack's PulumiPolicy.yaml beside it. Several Go packs in one preview each
+// get their own launcher.
+func TestLaunchersStartEachPackInItsDirectory(t *testing.T) {
+	analyzers := t.TempDir()
+	a, b := fakeGoPack(t, analyzers, "a"), fakeGoPack(t, analyzers, "b")
+	launchers, err := InstallAnalyzers(context.Background(), analyzers, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(launchers) != 2 || launchers[0] == launchers[1] {
+		t.Fatalf("launchers %v: want one per pack", launchers)
+	}
+	for i, p := range []PolicyPack{a, b} {
+		cmd := exec.Command(launchers[i], "--logtostderr", "-v=9", "127.0.0.1:1")
+		cmd.Dir = t.TempDir() // the engine's working directory, not the pack's
+		out, err := cmd.CombinedOutput()
+		want := "pack " + string(rune('a'+i)) + " in " + p.Dir + ": 127.0.0.1:1 .\n"
+		if err != nil || string(out) != want {
+			t.Errorf("launcher %s: %v, output %q, want %q", launchers[i], err, out, want)
 		}
-		if err := appendGoPack(analyzers, pack, bin); err != nil {
-			t.Fatal(err)
-		}
-		out, stderr, err := shim(t, analyzers, "go", pack, nil)
-		if err != nil || out != "pack "+name+": 127.0.0.1:1 .\n" {
-			t.Errorf("go shim in pack %s: %v, stdout %q, stderr %q", name, err, out, stderr)
+		yaml, err := os.ReadFile(filepath.Join(filepath.Dir(launchers[i]), "PulumiPolicy.yaml"))
+		if err != nil || !strings.Contains(string(yaml), "version: 1.2.3") {
+			t.Errorf("PulumiPolicy.yaml beside %s: %v, %q", launchers[i], err, yaml)
 		}
 	}
-	other := t.TempDir()
-	if _, stderr, err := shim(t, analyzers, "go", other, nil); err == nil || !strings.Contains(stderr, "no Go policy pack was built for") {
-		t.Errorf("go shim in a directory without a built pack: err %v, stderr %q", err, stderr)
+	// A pack of a runtime the preview has no shim for is left to the engine.
+	opa, err := LoadPolicyPack(packDir(t, "runtime: opa\n", map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := InstallAnalyzers(context.Background(), analyzers, opa); err != nil || len(got) != 1 || got[0] != opa.Dir {
+		t.Errorf("opa pack: %v, %v; want its directory", got, err)
+	}
+}
+
+// A launcher passes the pack's runtime options after ".", as the shims
+// expect, and quotes paths and values for the shell.
+func TestLauncherPassesRuntimeOptions(t *testing.T) {
+	analyzers := t.TempDir()
+	fake := "#!/bin/sh\necho \"$0 $*\"\n"
+	pack := packDir(t, "runtime:\n  name: python\n  options:\n    virtualenv: \"my venv's\"\n", map[string]string{"my venv's/bin/python": fake})
+	p, err := LoadPolicyPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	launcher, err := writeLauncher(packHome(analyzers, p.Dir), p, filepath.Join(pack, "my venv's", "bin", "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(launcher, "127.0.0.1:1").CombinedOutput()
+	want := filepath.Join(pack, "my venv's", "bin", "python") + " 127.0.0.1:1 . -virtualenv=my venv's\n"
+	if err != nil || string(out) != want {
+		t.Errorf("launcher: %v, output %q, want %q", err, out, want)
 	}
 }
 
@@ -84,26 +133,15 @@ func TestGoShimRunsThePackBuiltFromItsDirectory(t *testing.T) {
 // failure names the pack.
 func TestInstallAnalyzersBuildsAGoPackOnce(t *testing.T) {
 	analyzers := t.TempDir()
-	built := packDir(t, "runtime: go\n", map[string]string{}) // no Go files: a build would fail
-	bin := filepath.Join(t.TempDir(), "built")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := appendGoPack(analyzers, built, bin); err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPolicyPack(built)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := InstallAnalyzers(context.Background(), analyzers, p); err != nil {
-		t.Fatalf("a pack listed as built was built again: %v", err)
+	built := fakeGoPack(t, analyzers, "built") // no Go files: a build would fail
+	if _, err := InstallAnalyzers(context.Background(), analyzers, built); err != nil {
+		t.Fatalf("a pack already built was built again: %v", err)
 	}
 	fresh, err := LoadPolicyPack(packDir(t, "runtime: go\n", map[string]string{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = InstallAnalyzers(context.Background(), analyzers, fresh)
+	_, err = InstallAnalyzers(context.Background(), analyzers, fresh)
 	if err == nil || !strings.Contains(err.Error(), "building the Go policy pack in "+fresh.Dir) {
 		t.Fatalf("err = %v, want the failed build of %s", err, fresh.Dir)
 	}
@@ -113,7 +151,7 @@ func TestLoadPolicyPackRuntimes(t *testing.T) {
 	for yaml, want := range map[string]string{
 		"runtime: nodejs\n": "nodejs",
 		"runtime:\n  name: python\n  options:\n    virtualenv: venv\n": "python",
-		"runtime: opa\n": "opa", // left to the engine's own pulumi-analyzer-policy-opa
+		"runtime: opa\n": "opa", // left to the engine (pulumi-language-opa)
 	} {
 		p, err := LoadPolicyPack(packDir(t, yaml, map[string]string{}))
 		if err != nil || p.Runtime != want {
@@ -137,7 +175,7 @@ func TestNodeShimWithoutDependencies(t *testing.T) {
 		t.Skip("REQUIRED PROGRAM MISSING: node (apt-get install nodejs); skipped because CI is not set")
 	}
 	analyzers := t.TempDir()
-	if err := InstallAnalyzers(context.Background(), analyzers); err != nil {
+	if _, err := InstallAnalyzers(context.Background(), analyzers); err != nil {
 		t.Fatal(err)
 	}
 	pack := packDir(t, "runtime: nodejs\n", map[string]string{"index.js": "\n"})
@@ -149,7 +187,7 @@ func TestNodeShimWithoutDependencies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := InstallAnalyzers(context.Background(), analyzers, p); err == nil || !strings.Contains(err.Error(), "run `npm ci` or `npm install` there") {
+	if _, err := InstallAnalyzers(context.Background(), analyzers, p); err == nil || !strings.Contains(err.Error(), "run `npm ci` or `npm install` there") {
 		t.Errorf("InstallAnalyzers: %v", err)
 	}
 }
@@ -159,7 +197,7 @@ func TestNodeShimWithoutDependencies(t *testing.T) {
 // with stand-in interpreters, since pulumi_policy cannot be installed here.
 func TestPythonShimPicksTheInterpreter(t *testing.T) {
 	analyzers := t.TempDir()
-	if err := InstallAnalyzers(context.Background(), analyzers); err != nil {
+	if _, err := InstallAnalyzers(context.Background(), analyzers); err != nil {
 		t.Fatal(err)
 	}
 	fake := "#!/bin/sh\necho \"$0 $*\"\necho \"PATH=$PATH\"\n"
@@ -216,7 +254,7 @@ func TestPythonPackWithoutPulumiPolicySaysWhatToInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = InstallAnalyzers(context.Background(), t.TempDir(), p)
+	_, err = InstallAnalyzers(context.Background(), t.TempDir(), p)
 	if err == nil || !strings.Contains(err.Error(), "cannot import pulumi_policy") || !strings.Contains(err.Error(), "pip install -r requirements.txt") {
 		t.Fatalf("err = %v", err)
 	}
@@ -247,13 +285,13 @@ PolicyPack(
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := InstallAnalyzers(context.Background(), analyzers, p); err != nil {
+	launchers, err := InstallAnalyzers(context.Background(), analyzers, p)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(analyzers, "pulumi-analyzer-policy-python"), "127.0.0.1:1", ".")
-	cmd.Dir = pack
+	cmd := exec.CommandContext(ctx, launchers[0], "127.0.0.1:1")
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

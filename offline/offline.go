@@ -193,15 +193,11 @@ func Preview(ctx context.Context, opts Options) (res *Result, err error) {
 		if analyzerDir == "" {
 			analyzerDir = filepath.Join(work, "analyzer")
 		}
-		if err := InstallAnalyzers(ctx, analyzerDir, packs...); err != nil {
+		launchers, err := InstallAnalyzers(ctx, analyzerDir, packs...)
+		if err != nil {
 			return res, err
 		}
-		env["PATH"] = analyzerDir + string(os.PathListSeparator) + os.Getenv("PATH")
-		dirs := make([]string, len(packs))
-		for i, p := range packs {
-			dirs[i] = p.Dir
-		}
-		previewOpts = append(previewOpts, optpreview.PolicyPacks(dirs...))
+		previewOpts = append(previewOpts, optpreview.PolicyPacks(launchers...))
 	}
 
 	ws, err := auto.NewLocalWorkspace(ctx,

@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 		// built once, here; other packs' analyzers are added by the preview.
 		pack, err := offline.LoadPolicyPack(filepath.Join(repoRoot, "policy"))
 		if err == nil {
-			err = offline.InstallAnalyzers(context.Background(), dir, pack)
+			_, err = offline.InstallAnalyzers(context.Background(), dir, pack)
 		}
 		if err != nil {
 			setupErr = err

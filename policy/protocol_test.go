@@ -58,7 +58,7 @@ func startEngine(t *testing.T) string {
 // policy pack: the language host (pulumi-language-go RunPlugin) builds the
 // program in the PulumiPolicy.yaml directory and runs it with the engine
 // address as its only argument; the pack prints its gRPC port on stdout.
-// (The legacy pulumi-analyzer-policy-go shim passes "<engine> ." and runs in
+// (The offline preview's launcher, offline.InstallAnalyzers, passes "<engine> ." and runs in
 // the pack directory; policyx.Main ignores its arguments, so both work.)
 func startPack(t *testing.T, engineAddr string) pulumirpc.AnalyzerClient {
 	t.Helper()

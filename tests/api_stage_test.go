@@ -188,12 +188,14 @@ func TestApiCachedReadsRefreshable(t *testing.T) {
 }
 
 // TestApiMethodSettingsLoggingAndThrottling: every setting (each replaces
-// the stage-wide one for its method) keeps logging, metrics and throttling.
+// the stage-wide one for its method) keeps logging, throttling and the
+// stack's books:api.detailedMetrics, set explicitly either way.
 func TestApiMethodSettingsLoggingAndThrottling(t *testing.T) {
 	forEachApiStack(t, func(t *testing.T, stack string, run apiRun) {
 		for path, s := range methodSettingsByPath(t, run.g) {
-			if propString(s, "settings", "loggingLevel") != "INFO" || !propBool(s, "settings", "metricsEnabled") {
-				t.Errorf("%s: logging %q metrics %v", path, propString(s, "settings", "loggingLevel"), propBool(s, "settings", "metricsEnabled"))
+			metrics := prop(s, "settings", "metricsEnabled")
+			if propString(s, "settings", "loggingLevel") != "INFO" || !metrics.IsBool() || metrics.BoolValue() != run.cfg.Api.DetailedMetrics {
+				t.Errorf("%s: logging %q metrics %v, want INFO and detailedMetrics=%v", path, propString(s, "settings", "loggingLevel"), metrics, run.cfg.Api.DetailedMetrics)
 			}
 			if v := prop(s, "settings", "dataTraceEnabled"); !v.IsBool() || v.BoolValue() {
 				t.Errorf("%s: data trace not explicitly off", path)
