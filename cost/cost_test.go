@@ -356,7 +356,7 @@ func TestConfigChangeDiff(t *testing.T) {
 		// for each of dev's 9 methods, billed as custom metrics; nothing
 		// else changes (the alarms use stage-level metrics either way).
 		d := Compare(base, roundTrip(t, estimate(t, "dev", u, table, edit{"books:api", "detailedMetrics", true})))
-		want := []string{"api#cloudwatch.metrics.custom.month added"}
+		want := []string{"api-settings-all#cloudwatch.metrics.custom.month added"}
 		if got := changed(d); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("changed lines %v, want %v", got, want)
 		}
