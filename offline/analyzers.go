@@ -69,8 +69,9 @@ func LoadPolicyPack(dir string) (PolicyPack, error) {
 // without a language host, and returns, for each pack in order, the path to
 // give the engine as the policy pack:
 //
-//   - for each pack, dir/packs/<name>-<hash of its directory>/ holds a copy
-//     of its PulumiPolicy.yaml and `analyzer`, a launcher that changes to the
+//   - for each pack, dir/packs/<hash of its directory>/launcher/ holds a
+//     copy of its PulumiPolicy.yaml and a launcher named like the pack's directory
+//     (the name the engine shows as the local pack) that changes to the
 //     pack's directory and starts the pack with the engine's address and
 //     ".": for `runtime: go` the pack built there once with `go build` (a
 //     policyx pack binary is an analyzer; one already built is reused, so
@@ -127,22 +128,26 @@ func InstallAnalyzers(ctx context.Context, dir string, packs ...PolicyPack) ([]s
 // overwrite each other.
 func packHome(dir, packDir string) string {
 	sum := sha256.Sum256([]byte(packDir))
-	return filepath.Join(dir, "packs", filepath.Base(packDir)+"-"+hex.EncodeToString(sum[:6]))
+	return filepath.Join(dir, "packs", hex.EncodeToString(sum[:6]))
 }
 
-// writeLauncher writes home/analyzer, which runs target in the pack's
+// writeLauncher writes home/launcher/<pack directory's name> (the name the
+// engine's display shows as the local pack), which runs target in the pack's
 // directory as `target <engine address> . [-option=value ...]` (the
 // engine's address is its last argument; logging flags before it are
 // dropped), and copies the pack's PulumiPolicy.yaml beside it.
 func writeLauncher(home string, p PolicyPack, target string) (string, error) {
-	if err := os.MkdirAll(home, 0o755); err != nil {
+	// A directory of its own: the pack's name never collides with a Go
+	// pack's binary (home/pack).
+	dir := filepath.Join(home, "launcher")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	yaml, err := os.ReadFile(filepath.Join(p.Dir, "PulumiPolicy.yaml"))
 	if err != nil {
 		return "", fmt.Errorf("policy pack %s: %w", p.Dir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(home, "PulumiPolicy.yaml"), yaml, 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, "PulumiPolicy.yaml"), yaml, 0o644); err != nil {
 		return "", err
 	}
 	args := []string{shellQuote(target), `"$engine"`, "."}
@@ -160,7 +165,7 @@ func writeLauncher(home string, p PolicyPack, target string) (string, error) {
 		"for engine; do :; done\n" +
 		"cd " + shellQuote(p.Dir) + " || exit 1\n" +
 		"exec " + strings.Join(args, " ") + "\n"
-	launcher := filepath.Join(home, "analyzer")
+	launcher := filepath.Join(dir, filepath.Base(p.Dir))
 	if err := writeFileAtomic(launcher, []byte(script), 0o755); err != nil {
 		return "", err
 	}
