@@ -6,10 +6,10 @@
 # The copy lives at a fixed path (.tools/bench-loop/) so that its build-cache
 # entries survive between runs: the first run of a fresh copy compiles the
 # module's own packages once (untimed warm-up); every timed round then edits
-# EDIT_FILE (a comment line inserted at the top that changes each round and
-# shifts every line below it, like a real edit: infra recompiles, the test
-# binary relinks, both stacks run under the mocks again) and
-# times `go test $TESTFLAGS ./tests/`. Prints seconds and peak RSS per round
+# EDIT_FILE (appends `var benchLoopEdit = "<nonce>"`, a new value each
+# round, so the compiled package differs from every earlier one, like a real
+# edit: infra recompiles, the test binary relinks, both stacks run under the
+# mocks again) and times `go test $TESTFLAGS ./tests/`. Prints seconds and peak RSS per round
 # and the median; with PREVIEW=1 also the warm offline preview of each stack.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +20,8 @@ testflags="${TESTFLAGS:--vet=off -ldflags=-w}"
 go="${GO:-go}"
 
 [ -f "$root/$edit_file" ] || { echo "bench-loop: EDIT_FILE=$edit_file does not exist" >&2; exit 2; }
+not_go() { echo "bench-loop: EDIT_FILE=$edit_file is not a non-test Go file (the edit is a Go declaration)" >&2; exit 2; }
+case "$edit_file" in *_test.go) not_go ;; *.go) ;; *) not_go ;; esac
 case "$rounds" in ''|*[!0-9]*|0) echo "bench-loop: ROUNDS=$rounds is not a positive whole number" >&2; exit 2 ;; esac
 
 # Refresh the copy: tracked files plus untracked ones git does not ignore.
@@ -36,10 +38,11 @@ echo "bench-loop: warm-up (untimed): go test $testflags ./tests/"
 
 times=()
 for i in $(seq 1 "$rounds"); do
-  # A line inserted near the top shifts every line below it, so the compiled
-  # package really changes (a comment appended at the end compiles to the
-  # same object, and go would reuse the cached test binary and result).
-  sed -i "1a // bench-loop edit $(date +%s%N)-$i" "$edit_file"
+  # A package variable with a new value each round: the compiled package
+  # differs from every earlier round's. (A comment inserted at the same line
+  # each round, or `var _ = "…"`, which the compiler drops, compiles to the
+  # same object as the round before.)
+  echo "var benchLoopEdit = \"bench-loop edit $(date +%s%N)-$i\"" >> "$edit_file"
   out="$(mktemp)"
   # shellcheck disable=SC2086
   /usr/bin/time -f '%e %M' -o "$out" "$go" test $testflags ./tests/ >/dev/null
@@ -47,7 +50,7 @@ for i in $(seq 1 "$rounds"); do
   echo "round $i: edit $edit_file -> go test ./tests/ (dev + prod mocked): ${secs} s, peak RSS $((kib / 1024)) MiB"
   times+=("$secs")
   # Drop the edit line again so the copy does not grow without bound.
-  sed -i '/^\/\/ bench-loop edit /d' "$edit_file"
+  sed -i '/^var benchLoopEdit = "bench-loop edit /d' "$edit_file"
 done
 median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 echo "bench-loop: median ${median} s over $rounds rounds (target <= 5 s warm); machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
