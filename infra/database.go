@@ -207,7 +207,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	d.Port = cluster.Port
 	d.DatabaseName = pulumi.String(s.DatabaseName).ToStringOutput()
 	d.MasterUsername = pulumi.String(s.MasterUsername).ToStringOutput()
-	d.MasterSecretArn = waitFor(cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem(), instances...)
+	d.MasterSecretArn = waitFor(masterSecretArn(name, cluster.MasterUserSecrets), instances...)
 	d.KmsKeyArn = key.Arn
 	d.InstanceIdentifiers = ids.ToStringArrayOutput()
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
@@ -233,4 +233,18 @@ func engineVersionOption(s DatabaseConfig) pulumi.ResourceOption {
 		return pulumi.IgnoreChanges(nil)
 	}
 	return pulumi.IgnoreChanges([]string{"engineVersion"})
+}
+
+// masterSecretArn is the ARN of the master user secret RDS manages for the
+// cluster (manageMasterUserPassword), which the service reads its
+// credentials from. Without one — a transform or an edit turned
+// manageMasterUserPassword off — the deployment fails with this error
+// instead of the program panicking on masterUserSecrets[0].
+func masterSecretArn(name string, secrets rds.ClusterMasterUserSecretArrayOutput) pulumi.StringOutput {
+	return secrets.ApplyT(func(ss []rds.ClusterMasterUserSecret) (string, error) {
+		if len(ss) == 0 || ss[0].SecretArn == nil || *ss[0].SecretArn == "" {
+			return "", fmt.Errorf("database %s: the cluster has no RDS-managed master user secret; keep manageMasterUserPassword true (the service reads the database credentials from that secret)", name)
+		}
+		return *ss[0].SecretArn, nil
+	}).(pulumi.StringOutput)
 }

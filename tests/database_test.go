@@ -1,12 +1,33 @@
 package tests
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/books-platform/books/tests/harness"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// A user's transform (or an edit) that turns off the RDS-managed master
+// password leaves the cluster without masterUserSecrets: the run fails with
+// an error that says what to keep, instead of the program panicking on
+// masterUserSecrets[0] (which took the whole process down before).
+func TestDatabaseWithoutManagedPasswordFailsClearly(t *testing.T) {
+	for _, stack := range stacks(t) {
+		_, err := harness.Run(stack, harness.WithTransforms(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+			if a.Type != "aws:rds/cluster:Cluster" {
+				return nil
+			}
+			a.Props["manageMasterUserPassword"] = pulumi.Bool(false)
+			return &pulumi.ResourceTransformResult{Props: a.Props, Opts: a.Opts}
+		}))
+		if err == nil || !strings.Contains(err.Error(), "keep manageMasterUserPassword true") {
+			t.Errorf("%s: err = %v, want the database's error naming manageMasterUserPassword", stack, err)
+		}
+	}
+}
 
 func TestDatabaseEncryptionAndManagedPassword(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, g *harness.Graph) {
