@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,10 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
-	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // ImageTag is the image tag of the build context dir for a platform
@@ -44,7 +43,11 @@ func ImageTag(dir, platform string) (string, error) {
 		// Docker always reads the Dockerfile, even when .dockerignore lists it.
 		// Nothing else is skipped: whatever pulumi-docker hashes (every
 		// file .dockerignore keeps) must be in the tag.
-		keep := rel == "Dockerfile" || !ignore.excludes(rel)
+		excluded, err := ignore.excludes(rel)
+		if err != nil {
+			return err
+		}
+		keep := rel == "Dockerfile" || !excluded
 		if d.IsDir() {
 			if !keep && !ignore.hasExceptions() {
 				return filepath.SkipDir
@@ -89,103 +92,47 @@ func hashFile(h io.Writer, p, rel string) error {
 	return err
 }
 
-// dockerignore is a parsed .dockerignore: the last matching pattern wins,
-// "!" patterns re-include, a pattern matching a directory excludes what is
-// under it (Docker's rules).
-type dockerignore []ignorePattern
-
-type ignorePattern struct {
-	re     *regexp.Regexp
-	negate bool
+// dockerignore is dir/.dockerignore read and matched by Docker's own
+// code (github.com/moby/patternmatcher and its ignorefile reader, what
+// docker build and BuildKit use): comments, "!" exceptions, ** and
+// filepath.Match patterns ([a-z], \\ escapes), the last matching pattern
+// wins, and a pattern matching a directory excludes what is under it.
+type dockerignore struct {
+	pm *patternmatcher.PatternMatcher
 }
 
 func readDockerignore(file string) (dockerignore, error) {
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return dockerignore{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return dockerignore{}, err
 	}
 	defer f.Close()
-	var out dockerignore
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		p := ignorePattern{}
-		if strings.HasPrefix(line, "!") {
-			p.negate, line = true, strings.TrimSpace(line[1:])
-		}
-		line = strings.Trim(path.Clean(strings.TrimPrefix(line, "/")), "/")
-		re, err := globRegexp(line)
-		if err != nil {
-			return nil, fmt.Errorf("%s: pattern %q: %w", file, line, err)
-		}
-		p.re = re
-		out = append(out, p)
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return dockerignore{}, fmt.Errorf("%s: %w", file, err)
 	}
-	return out, sc.Err()
-}
-
-// globRegexp translates a .dockerignore glob: ** any number of path
-// segments, * and ? within one segment.
-func globRegexp(glob string) (*regexp.Regexp, error) {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(glob); i++ {
-		c := glob[i]
-		switch {
-		case strings.HasPrefix(glob[i:], "**/"):
-			b.WriteString("(.*/)?")
-			i += 2
-		case strings.HasPrefix(glob[i:], "**"):
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return dockerignore{}, fmt.Errorf("%s: %w", file, err)
 	}
-	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return dockerignore{pm}, nil
 }
 
 // excludes reports whether rel (slash-separated, relative to the context)
 // is left out of the build context.
-func (d dockerignore) excludes(rel string) bool {
-	excluded := false
-	for _, p := range d {
-		if p.matches(rel) {
-			excluded = !p.negate
-		}
+func (d dockerignore) excludes(rel string) (bool, error) {
+	if d.pm == nil {
+		return false, nil
 	}
-	return excluded
+	return d.pm.MatchesOrParentMatches(filepath.FromSlash(rel))
 }
 
-// matches reports whether the pattern matches rel or one of its parent directories.
-func (p ignorePattern) matches(rel string) bool {
-	for q := rel; q != "." && q != "/" && q != ""; q = path.Dir(q) {
-		if p.re.MatchString(q) {
-			return true
-		}
-	}
-	return false
-}
-
-func (d dockerignore) hasExceptions() bool {
-	for _, p := range d {
-		if p.negate {
-			return true
-		}
-	}
-	return false
-}
+// hasExceptions: with a "!" pattern, an excluded directory may still hold
+// files that are sent, so it cannot be skipped whole.
+func (d dockerignore) hasExceptions() bool { return d.pm != nil && d.pm.Exclusions() }
 
 // FindProjectRoot is the Pulumi project directory (where Pulumi.yaml is):
 // root when set (pulumi.Context.RootDirectory), else the nearest directory

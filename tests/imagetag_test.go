@@ -144,3 +144,44 @@ func TestImageTagFollowsTheBuildContextHash(t *testing.T) {
 		t.Errorf("a symlink in the build context: error %v, want one naming http/link.go", err)
 	}
 }
+
+// TestImageTagReadsDockerignoreLikeDocker: the tag leaves out exactly what
+// docker build leaves out of the context, by Docker's own pattern rules —
+// character classes, ** at any depth, a leading slash, comments, and "!"
+// exceptions under an excluded directory.
+func TestImageTagReadsDockerignoreLikeDocker(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM scratch\n")
+	writeFile(t, filepath.Join(dir, ".dockerignore"), "# notes are not built\ndocs/[ab].md\n**/*.tmp\n/cache\nkeep/*\n!keep/this.txt\n")
+	for _, p := range []string{"main.go", "docs/a.md", "docs/c.md", "x/y/z.tmp", "cache/blob", "keep/other.txt", "keep/this.txt"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, p), "v1 "+p)
+	}
+	tag := func() string {
+		t.Helper()
+		s, err := infra.ImageTag(dir, "linux/arm64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, c := range []struct {
+		path string
+		sent bool
+	}{
+		{"docs/a.md", false}, {"docs/c.md", true}, {"x/y/z.tmp", false}, {"cache/blob", false},
+		{"keep/other.txt", false}, {"keep/this.txt", true}, {"main.go", true},
+	} {
+		before := tag()
+		writeFile(t, filepath.Join(dir, c.path), "v2 "+c.path)
+		if changed := tag() != before; changed != c.sent {
+			t.Errorf("changing %s: tag changed %v, want %v (docker build %s it)", c.path, changed, c.sent, map[bool]string{true: "sends", false: "does not send"}[c.sent])
+		}
+	}
+	writeFile(t, filepath.Join(dir, ".dockerignore"), "docs/[a\n")
+	if _, err := infra.ImageTag(dir, "linux/arm64"); err == nil || !strings.Contains(err.Error(), ".dockerignore") {
+		t.Errorf("a malformed pattern: err = %v, want an error naming .dockerignore", err)
+	}
+}
