@@ -70,9 +70,9 @@ func LoadPolicyPack(dir string) (PolicyPack, error) {
 // give the engine as the policy pack:
 //
 //   - for each pack, dir/packs/<hash of its directory>/launcher/ holds a
-//     copy of its PulumiPolicy.yaml and a launcher named like the pack's directory
-//     (the name the engine shows as the local pack) that changes to the
-//     pack's directory and starts the pack with the engine's address and
+//     copy of its PulumiPolicy.yaml and a launcher named like the pack's
+//     directory (the name the engine shows as the local pack) that changes
+//     to the pack's directory and starts the pack with the engine's address and
 //     ".": for `runtime: go` the pack built there once with `go build` (a
 //     policyx pack binary is an analyzer; one already built is reused, so
 //     one dir can serve many previews), for nodejs and python the shims
@@ -124,8 +124,8 @@ func InstallAnalyzers(ctx context.Context, dir string, packs ...PolicyPack) ([]s
 }
 
 // packHome is the directory InstallAnalyzers keeps a pack's launcher (and a
-// Go pack's binary) in, named after the pack directory so packs never
-// overwrite each other.
+// Go pack's binary) in, named by a hash of the pack's directory so packs
+// never overwrite each other.
 func packHome(dir, packDir string) string {
 	sum := sha256.Sum256([]byte(packDir))
 	return filepath.Join(dir, "packs", hex.EncodeToString(sum[:6]))
@@ -177,14 +177,29 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// writeFileAtomic writes then renames: a launcher or shim may be running
-// from a shared dir.
+// writeFileAtomic writes a temporary file of its own beside dst, then
+// renames it: a launcher or shim may be running from a shared dir, and
+// previews sharing the dir may write the same file at once.
 func writeFileAtomic(dst string, b []byte, mode os.FileMode) error {
-	tmp := dst + ".tmp"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, dst)
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
 }
 
 func writeShims(dir string) error {
@@ -200,14 +215,20 @@ func writeShims(dir string) error {
 	})
 }
 
-// buildGoPack builds the Go pack in packDir into bin.
+// buildGoPack builds the Go pack in packDir into bin (built beside it, then
+// renamed: a preview sharing the dir never starts a half-written binary).
 func buildGoPack(ctx context.Context, packDir, bin string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, ".")
 	cmd.Dir = packDir
 	if out, err := cmd.CombinedOutput(); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("building the Go policy pack in %s: %w\n%s", packDir, err, out)
 	}
-	return nil
+	return os.Rename(tmp, bin)
 }
 
 // checkNodePack fails unless the nodejs shim can start the pack: node on

@@ -128,6 +128,47 @@ func TestLauncherPassesRuntimeOptions(t *testing.T) {
 	}
 }
 
+// Previews sharing one analyzer directory install into it at once: every
+// call succeeds and leaves whole launchers and shims. (Before, every writer
+// used the same "<file>.tmp" name, so concurrent writers renamed each
+// other's file away and failed.)
+func TestInstallAnalyzersConcurrently(t *testing.T) {
+	analyzers := t.TempDir()
+	p := fakeGoPack(t, analyzers, "shared")
+	const callers = 16
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if _, err := InstallAnalyzers(context.Background(), analyzers, p); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		failed++
+		t.Log(err)
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d concurrent installers failed", failed, callers)
+	}
+	launchers, err := InstallAnalyzers(context.Background(), analyzers, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(launchers[0], "127.0.0.1:1").CombinedOutput(); err != nil || !strings.Contains(string(out), "pack shared in ") {
+		t.Errorf("launcher after concurrent installs: %v, %q", err, out)
+	}
+}
+
 // A Go pack already built into the analyzer directory is not built again
 // (previews share one directory); one that is not gets `go build`, whose
 // failure names the pack.
