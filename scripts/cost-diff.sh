@@ -70,8 +70,7 @@ while [ "$#" -gt 0 ]; do
 	esac
 done
 
-[ -n "$stack" ] || usage_error "--stack is required"
-[[ "$stack" =~ ^[A-Za-z0-9_.-]+$ ]] || usage_error "--stack must be a plain stack name, got '$stack'"
+need_stack_name "$stack"
 [ -z "$base" ] || [ -z "$base_dir" ] || usage_error "--base and --base-dir exclude each other"
 need_tools git go
 [ -f "$root/Pulumi.$stack.yaml" ] || die "no Pulumi.$stack.yaml in $root"

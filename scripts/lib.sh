@@ -39,6 +39,13 @@ need_value() {
 	fi
 }
 
+# need_stack_name fails unless --stack was given as a plain stack name
+# (it becomes part of file names and command lines).
+need_stack_name() {
+	[ -n "$1" ] || usage_error "--stack is required"
+	[[ "$1" =~ ^[A-Za-z0-9_.-]+$ ]] || usage_error "--stack must be a plain stack name, got '$1'"
+}
+
 # stack_outputs STACK [CWD] prints the stack's outputs as JSON.
 stack_outputs() {
 	local stack="$1" cwd="${2:-.}" out

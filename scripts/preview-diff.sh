@@ -84,8 +84,7 @@ while [ "$#" -gt 0 ]; do
 	esac
 done
 
-[ -n "$stack" ] || usage_error "--stack is required"
-[[ "$stack" =~ ^[A-Za-z0-9_.-]+$ ]] || usage_error "--stack must be a plain stack name, got '$stack'"
+need_stack_name "$stack"
 need_tools git make go
 [ -f "$root/Pulumi.$stack.yaml" ] || die "no Pulumi.$stack.yaml in $root"
 
