@@ -221,7 +221,12 @@ func buildGoPack(ctx context.Context, packDir, bin string) error {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return err
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
+	f, err := os.CreateTemp(filepath.Dir(bin), filepath.Base(bin)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_ = f.Close()
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, ".")
 	cmd.Dir = packDir
 	if out, err := cmd.CombinedOutput(); err != nil {
