@@ -154,6 +154,10 @@ func (b *apiBuilder) methodSettings() error {
 
 func (b *apiBuilder) newMethodSettings(suffix, path string, cached bool, after pulumi.Resource) (*apigateway.MethodSettings, error) {
 	settings := &apigateway.MethodSettingsSettingsArgs{
+		// Optional+Computed in terraform-provider-aws
+		// internal/service/apigateway/method_settings.go, patched to
+		// /<methodPath>/metrics/enabled only when it changes: false on a
+		// new setting keeps the stage's default (no detailed metrics).
 		MetricsEnabled:       pulumi.Bool(b.s.DetailedMetrics),
 		LoggingLevel:         pulumi.String("INFO"),
 		DataTraceEnabled:     pulumi.Bool(false),
