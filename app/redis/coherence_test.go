@@ -42,6 +42,10 @@ func startInstance(t *testing.T, redisURL string, opt redis.Options) instance {
 		opt.Logger = quiet
 	}
 	svc := redis.NewCachedBookService(postgres.NewBookService(db), client(t, redisURL), opt)
+	t.Cleanup(func() { svc.Close() })
+	if opt.NearEntries > 0 {
+		waitTracking(t, svc)
+	}
 	url := testenv.Serve(t, bookshttp.NewServer(bookshttp.Config{Books: svc, Ping: db.Ping, Username: "books", Password: instancePassword, Logger: quiet}))
 	return instance{url: url, svc: svc}
 }
@@ -95,6 +99,13 @@ func call(method, url, ifMatch, body string) (int, int64, error) {
 // completed (response received) before the read began. Progress: every
 // If-Match edit loop succeeds within maxAttempts tries.
 func TestCoherenceTwoInstances(t *testing.T) {
+	// Each instance as the app runs it: Redis only, and with the near tier
+	// in front of Redis (CACHE_NEAR_ENTRIES).
+	t.Run("Redis", func(t *testing.T) { coherenceTwoInstances(t, 0) })
+	t.Run("NearAndRedis", func(t *testing.T) { coherenceTwoInstances(t, 1000) })
+}
+
+func coherenceTwoInstances(t *testing.T, nearEntries int) {
 	const (
 		totalOps    = 10_000
 		hotBooks    = 3
@@ -102,7 +113,7 @@ func TestCoherenceTwoInstances(t *testing.T) {
 		readers     = 8
 		maxAttempts = 200
 	)
-	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second} // the machine may be loaded: this test is about coherence, not timeouts
+	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, NearEntries: nearEntries} // the machine may be loaded: this test is about coherence, not timeouts
 	inst := []instance{startInstance(t, testenv.RedisURL(), opt), startInstance(t, testenv.RedisURL(), opt)}
 
 	ids := make([]string, hotBooks)
@@ -201,18 +212,22 @@ func TestCoherenceTwoInstances(t *testing.T) {
 		t.Error(err)
 	}
 
-	var hits, misses int64
+	var hits, misses, nearHits int64
 	for _, in := range inst {
 		h, m := in.svc.Stats()
-		hits, misses = hits+h, misses+m
+		nh, _ := in.svc.NearStats()
+		hits, misses, nearHits = hits+h, misses+m, nearHits+nh
 	}
-	t.Logf("operations %d: reads %d, successful If-Match edits %d, 412s %d, edit loops past %d tries %d, most tries of a successful edit %d; cache hits %d, misses %d; violations %d",
-		ops.Load(), reads.Load(), edits.Load(), preconditionFailed.Load(), maxAttempts, stuck.Load(), maxTries.Load(), hits, misses, violations.Load())
+	t.Logf("operations %d: reads %d, successful If-Match edits %d, 412s %d, edit loops past %d tries %d, most tries of a successful edit %d; cache hits %d (near tier %d), misses %d; violations %d",
+		ops.Load(), reads.Load(), edits.Load(), preconditionFailed.Load(), maxAttempts, stuck.Load(), maxTries.Load(), hits, nearHits, misses, violations.Load())
 	if ops.Load() < totalOps {
 		t.Errorf("only %d operations ran", ops.Load())
 	}
 	if hits == 0 {
 		t.Error("no cache hits: the test did not exercise the cache")
+	}
+	if nearEntries > 0 && nearHits == 0 {
+		t.Error("no near-tier hits: the test did not exercise the near tier")
 	}
 	if n := violations.Load(); n > 0 {
 		t.Errorf("%d reads returned a version older than a completed write; first: %s", n, violationMsg)
@@ -296,16 +311,21 @@ const restartCooldown = 20 * time.Millisecond
 
 // twoInstances are two cache services (own pool, own Redis client) on one
 // Redis, for the restart and failover tests.
+// Both have a near tier: what it held before the restart must not be
+// served after it either.
 func twoInstances(t *testing.T, redisURL string) []*redis.CachedBookService {
-	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: restartCooldown}
-	return []*redis.CachedBookService{
-		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, redisURL), opt),
-		redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, redisURL), opt),
+	opt := redis.Options{TTL: 5 * time.Minute, Timeout: 2 * time.Second, Cooldown: restartCooldown, NearEntries: 1000, Logger: quiet}
+	svcs := make([]*redis.CachedBookService, 2)
+	for i := range svcs {
+		svcs[i] = redis.NewCachedBookService(postgres.NewBookService(openDB(t)), client(t, redisURL), opt)
+		t.Cleanup(func() { svcs[i].Close() })
+		waitTracking(t, svcs[i])
 	}
+	return svcs
 }
 
 // cachedBooks creates n books at version 1 and has both instances read
-// each twice (a fill, then a hit).
+// each until their near tier serves it.
 func cachedBooks(t *testing.T, svcs []*redis.CachedBookService, n int) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -317,11 +337,7 @@ func cachedBooks(t *testing.T, svcs []*redis.CachedBookService, n int) []string 
 		}
 		ids[i] = b.ID
 		for _, s := range svcs {
-			for range 2 {
-				if _, err := s.FindBookByID(ctx, b.ID); err != nil {
-					t.Fatal(err)
-				}
-			}
+			warmNear(t, s, b.ID)
 		}
 	}
 	return ids

@@ -98,6 +98,12 @@ type Options struct {
 	Logger   *slog.Logger
 	// Observer, when set, is told the outcome of every cache read.
 	Observer Observer
+	// NearEntries is how many books this process keeps in its own memory
+	// in front of Redis (0: none). The near tier is as coherent as Redis
+	// (see near.go); it needs a *goredis.Client from NewClient and a server
+	// with RESP3 client tracking (Redis OSS 6.0+, Valkey). Call Close to
+	// stop its connection.
+	NearEntries int
 }
 
 // Observer receives one outcome per FindBookByID: a hit (served from the
@@ -155,7 +161,12 @@ type CachedBookService struct {
 	tokenID string        // this instance's part of lease and writer tokens
 	tokens  atomic.Uint64 // and the counter part
 
+	near     *near    // nil without a near tier
+	tracker  *tracker // the near tier's connection
+	nearHits atomic.Int64
+
 	downUntil atomic.Int64 // unix nanos; reads bypass the cache until then
+	nearDown  atomic.Int64 // unix nanos; the tracking connection's outage is logged until then
 	hits      atomic.Int64
 	misses    atomic.Int64
 	errors    atomic.Int64
@@ -184,7 +195,86 @@ func NewCachedBookService(inner books.BookService, client goredis.UniversalClien
 	if opt.Observer == nil {
 		opt.Observer = noObserver{}
 	}
-	return &CachedBookService{inner: inner, client: client, opt: opt, tokenID: nonce()}
+	s := &CachedBookService{inner: inner, client: client, opt: opt, tokenID: nonce()}
+	if opt.NearEntries > 0 {
+		c, ok := client.(*goredis.Client)
+		if !ok {
+			opt.Logger.Warn("near cache off: it needs a standalone client", "client", fmt.Sprintf("%T", client))
+			return s
+		}
+		n := newNear(opt.NearEntries)
+		t, err := newTracker(c.Options(), n, opt.Timeout, s.trackingFailed)
+		if err != nil {
+			opt.Logger.Warn("near cache off", "err", err.Error())
+			return s
+		}
+		s.near, s.tracker = n, t
+	}
+	return s
+}
+
+// Close stops the near tier's connection (the Redis client passed to
+// NewCachedBookService is the caller's to close).
+func (s *CachedBookService) Close() error {
+	if s.tracker == nil {
+		return nil
+	}
+	return s.tracker.close()
+}
+
+// NearStats returns the reads the near tier served and the entries it
+// holds (both 0 without one).
+func (s *CachedBookService) NearStats() (hits int64, entries int) {
+	if s.near == nil {
+		return 0, 0
+	}
+	return s.nearHits.Load(), s.near.len()
+}
+
+// NearTracking reports whether the near tier's tracking connection is up
+// (the tier serves and stores nothing while it is not).
+func (s *CachedBookService) NearTracking() bool {
+	return s.near != nil && s.near.server() != ""
+}
+
+// trackingFailed logs the first failure of the tracking connection in an
+// outage; reads go to Redis meanwhile.
+func (s *CachedBookService) trackingFailed(err error) {
+	was := s.nearDown.Swap(time.Now().Add(time.Minute).UnixNano())
+	if time.Now().UnixNano() >= was {
+		s.opt.Logger.Warn("near cache paused: its tracking connection failed; reading Redis", "err", err.Error())
+	}
+}
+
+// nearFind serves id from the near tier when it holds an entry fetched in
+// the current generation and a barrier started after this call confirms
+// that no invalidation for it was pending.
+func (s *CachedBookService) nearFind(ctx context.Context, id string) (string, bool) {
+	if s.near == nil || !s.near.has(id) {
+		return "", false
+	}
+	e := s.epoch.Load()
+	if e == nil {
+		return "", false
+	}
+	runID, _, _ := strings.Cut(e.full, ":")
+	if srv := s.near.server(); srv != runID {
+		if srv != "" {
+			s.tracker.moved()
+		}
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
+	defer cancel()
+	gen, err := s.tracker.barrier(ctx)
+	if err != nil {
+		return "", false
+	}
+	v, ok := s.near.get(id, gen, runID)
+	if ok {
+		s.nearHits.Add(1)
+	}
+	return v, ok
 }
 
 // Key returns the key of a book's entry in the current epoch ("" before
@@ -260,6 +350,17 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		b, err := s.inner.FindBookByID(ctx, id)
 		return "", b, err
 	}
+	if v, ok := s.nearFind(ctx, id); ok {
+		s.observe(hit)
+		if v[0] == 'T' {
+			return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
+		}
+		return v, nil, nil
+	}
+	var token uint64
+	if s.near != nil {
+		token = s.near.reserve(id)
+	}
 	res, err := s.peek(ctx, id)
 	if err == nil && res == "" {
 		lease := s.token()
@@ -268,6 +369,7 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		}
 	}
 	if err != nil {
+		s.nearCancel(id, token)
 		s.failed("read", err)
 		s.observe(failure)
 		b, err := s.inner.FindBookByID(ctx, id)
@@ -275,12 +377,15 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 	}
 	switch res[0] {
 	case 'D':
+		s.nearFulfill(id, token, res)
 		s.observe(hit)
 		return res, nil, nil
 	case 'T':
+		s.nearFulfill(id, token, res)
 		s.observe(hit)
 		return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
 	}
+	s.nearCancel(id, token)
 	s.observe(miss)
 	b, err := s.inner.FindBookByID(ctx, id)
 	if lease, ok := strings.CutPrefix(res, "M"); ok && err == nil {
@@ -289,6 +394,18 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		}
 	}
 	return "", b, err
+}
+
+func (s *CachedBookService) nearFulfill(id string, token uint64, entry string) {
+	if s.near != nil {
+		s.near.fulfill(id, token, entry)
+	}
+}
+
+func (s *CachedBookService) nearCancel(id string, token uint64) {
+	if s.near != nil {
+		s.near.cancel(id, token)
+	}
 }
 
 // peek is the fast path of a read: one MGET of the epoch key and the entry,
@@ -361,6 +478,11 @@ func (s *CachedBookService) DeleteBook(ctx context.Context, id string, pre books
 // is open, because it is what keeps a failed install from leaving a stale
 // entry. Its lifetime covers the write's deadline.
 func (s *CachedBookService) mark(ctx context.Context, id string) string {
+	if s.near != nil {
+		// Redis's invalidation will say the same; this instance's own
+		// readers need not wait for it.
+		s.near.drop(id)
+	}
 	token := s.token()
 	ttl := pendingDefault
 	if d, ok := ctx.Deadline(); ok {
