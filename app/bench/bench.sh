@@ -23,6 +23,7 @@ CONNS=${CONNS:-32}
 PORT_CACHED=${PORT_CACHED:-18081}
 PORT_NOCACHE=${PORT_NOCACHE:-18082}
 PORT_CEILING=${PORT_CEILING:-18083}
+PORT_REDISONLY=${PORT_REDISONLY:-18085}
 PASSWORD=bench-password
 AUTH="Authorization: Basic $(printf 'books:%s' "$PASSWORD" | base64)"
 OUT=bench/results
@@ -80,6 +81,9 @@ start_app() { # port, extra env...
 start_app "$PORT_CACHED" REDIS_URL="$REDIS" CACHE_TIMEOUT="${BENCH_CACHE_TIMEOUT:-1s}"
 APP_PID=${PIDS[-1]} # the cached instance just started
 start_app "$PORT_NOCACHE" CACHE_DISABLED=true
+# The same cache without the near tier: what a hit costs when it is a Redis
+# round trip.
+start_app "$PORT_REDISONLY" REDIS_URL="$REDIS" CACHE_TIMEOUT="${BENCH_CACHE_TIMEOUT:-1s}" CACHE_NEAR_ENTRIES=0
 
 echo "seeding 200 books" >&2
 for i in $(seq 200); do
@@ -126,6 +130,8 @@ curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_CACHED/book/$ID" >/dev/nul
 SOCKETS_BEFORE=$(sockets)
 run ceiling "http://127.0.0.1:$PORT_CEILING/book/$ID"
 run get_cached "http://127.0.0.1:$PORT_CACHED/book/$ID"
+curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_REDISONLY/book/$ID" >/dev/null
+run get_redis "http://127.0.0.1:$PORT_REDISONLY/book/$ID"
 run get_nocache "http://127.0.0.1:$PORT_NOCACHE/book/$ID"
 run list_20 "http://127.0.0.1:$PORT_CACHED/book?limit=20"
 run post "http://127.0.0.1:$PORT_CACHED/book" -s bench/post.lua
@@ -139,10 +145,10 @@ wait "$APP_PID" 2>/dev/null || true
 # Allocations per request: the handler benchmarks (whole handler chain
 # in-process against the same PostgreSQL and Redis, no network).
 echo "go test -bench (allocations per request)" >&2
-go test ./http -run '^$' -bench 'GetBookCached|GetBookUncached|ListBooks20|CreateBook' \
+go test ./http -run '^$' -bench 'GetBookCached|GetBookRedisOnly|GetBookUncached|ListBooks20|CreateBook' \
   -benchmem -benchtime 2000x >"$OUT/handler-bench.txt" 2>&1
 declare -A ALLOCS
-for pair in get_cached:GetBookCached get_nocache:GetBookUncached list_20:ListBooks20 post:CreateBook; do
+for pair in get_cached:GetBookCached get_redis:GetBookRedisOnly get_nocache:GetBookUncached list_20:ListBooks20 post:CreateBook; do
   ALLOCS[${pair%%:*}]=$(awk -v b="Benchmark${pair#*:}-" 'index($1, b) == 1 {print $(NF-1)}' "$OUT/handler-bench.txt")
 done
 ALLOCS[ceiling]="–"
@@ -150,11 +156,12 @@ ALLOCS[ceiling]="–"
 {
   echo "| scenario | req/s | p50 ms | p99 ms | vs ceiling | allocs/req |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  for s in ceiling get_cached get_nocache list_20 post; do
+  for s in ceiling get_cached get_redis get_nocache list_20 post; do
     label=$s
     case $s in
       ceiling) label="ceiling (stdlib, fixed book JSON)";;
-      get_cached) label="GET /book/{id}, Redis cache hit";;
+      get_cached) label="GET /book/{id}, cache hit (near tier, the default)";;
+      get_redis) label="GET /book/{id}, Redis hit (CACHE_NEAR_ENTRIES=0)";;
       get_nocache) label="GET /book/{id}, cache disabled";;
       list_20) label="GET /book?limit=20";;
       post) label="POST /book";;

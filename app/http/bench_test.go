@@ -23,19 +23,35 @@ import (
 //
 //	go test ./http -run '^$' -bench . -benchmem
 
-func benchHandler(b *testing.B, cached bool) (http.Handler, *books.Book) {
+// cacheMode is how a benchmark's service caches: not at all, Redis only,
+// or the near tier in front of Redis (the app's default).
+type cacheMode int
+
+const (
+	noCache cacheMode = iota
+	redisOnly
+	nearAndRedis
+)
+
+func benchHandler(b *testing.B, mode cacheMode) (http.Handler, *books.Book) {
 	b.Helper()
 	var svc books.BookService = postgres.NewBookService(testDB)
-	if cached {
+	if mode != noCache {
 		rc, err := redis.NewClient(testenv.RedisURL())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { rc.Close() })
-		cs := redis.NewCachedBookService(svc, rc, redis.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		opt := redis.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		if mode == nearAndRedis {
+			opt.NearEntries = redis.DefaultNearEntries
+		}
+		cs := redis.NewCachedBookService(svc, rc, opt)
 		b.Cleanup(func() {
 			hits, misses := cs.Stats()
-			b.Logf("cache hits %d, misses %d, errors %d", hits, misses, cs.Errors())
+			near, _ := cs.NearStats()
+			b.Logf("cache hits %d (near tier %d), misses %d, errors %d", hits, near, misses, cs.Errors())
+			cs.Close()
 		})
 		svc = cs
 	}
@@ -73,22 +89,27 @@ func authed(method, target, body string) *http.Request {
 }
 
 func BenchmarkGetBookCached(b *testing.B) {
-	h, bk := benchHandler(b, true)
+	h, bk := benchHandler(b, nearAndRedis)
+	benchRequests(b, h, 200, func() *http.Request { return authed("GET", "/book/"+bk.ID, "") })
+}
+
+func BenchmarkGetBookRedisOnly(b *testing.B) {
+	h, bk := benchHandler(b, redisOnly)
 	benchRequests(b, h, 200, func() *http.Request { return authed("GET", "/book/"+bk.ID, "") })
 }
 
 func BenchmarkGetBookUncached(b *testing.B) {
-	h, bk := benchHandler(b, false)
+	h, bk := benchHandler(b, noCache)
 	benchRequests(b, h, 200, func() *http.Request { return authed("GET", "/book/"+bk.ID, "") })
 }
 
 func BenchmarkListBooks20(b *testing.B) {
-	h, _ := benchHandler(b, false)
+	h, _ := benchHandler(b, noCache)
 	benchRequests(b, h, 200, func() *http.Request { return authed("GET", "/book?limit=20", "") })
 }
 
 func BenchmarkCreateBook(b *testing.B) {
-	h, _ := benchHandler(b, true)
+	h, _ := benchHandler(b, nearAndRedis)
 	benchRequests(b, h, 201, func() *http.Request {
 		return authed("POST", "/book", `{"title":"Bench","author":"Bench Marker","year":2024}`)
 	})

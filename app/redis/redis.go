@@ -33,7 +33,11 @@ const (
 	DefaultTTL      = 5 * time.Minute
 	DefaultTimeout  = 100 * time.Millisecond
 	DefaultCooldown = time.Second
-	keyPrefix       = "books:v2:"
+	// DefaultNearEntries is the near tier's size in the app: about 2.5 MB
+	// of 250-byte books, 50 MB at worst (every title and author at its
+	// maxLength, all escapes).
+	DefaultNearEntries = 10_000
+	keyPrefix          = "books:v2:"
 
 	// leaseTTL bounds how long a reader that missed may take to fill the
 	// entry from the database; a later fill is refused (a miss, never stale).
@@ -231,6 +235,15 @@ func (s *CachedBookService) NearStats() (hits int64, entries int) {
 	return s.nearHits.Load(), s.near.len()
 }
 
+// NearBarriers returns how many barrier PINGs the tracking connection sent
+// (concurrent reads share one, so this is below the near hits under load).
+func (s *CachedBookService) NearBarriers() int64 {
+	if s.tracker == nil {
+		return 0
+	}
+	return s.tracker.rounds.Load()
+}
+
 // NearTracking reports whether the near tier's tracking connection is up
 // (the tier serves and stores nothing while it is not).
 func (s *CachedBookService) NearTracking() bool {
@@ -264,8 +277,8 @@ func (s *CachedBookService) nearFind(ctx context.Context, id string) (string, bo
 		}
 		return "", false
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
-	defer cancel()
+	// No deadline of its own: each barrier PING has the cache timeout, and
+	// the request's context bounds the wait for one.
 	gen, err := s.tracker.barrier(ctx)
 	if err != nil {
 		return "", false

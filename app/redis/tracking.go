@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -31,6 +33,7 @@ import (
 type tracker struct {
 	opt     goredis.Options
 	client  *goredis.Client // used by loop only, after newTracker
+	conn    *goredis.Conn   // client's one connection, held: no pool health check per PING
 	near    *near
 	timeout time.Duration
 	onError func(error)
@@ -38,6 +41,8 @@ type tracker struct {
 	mu     sync.Mutex
 	next   *round // collects the reads waiting for the next PING
 	redial bool   // the next round starts on a new connection
+
+	rounds atomic.Int64 // PINGs sent
 
 	kick chan struct{}
 	stop chan struct{}
@@ -73,6 +78,9 @@ func newTracker(base *goredis.Options, n *near, timeout time.Duration, onError f
 	opt.ConnMaxLifetime = 0
 	opt.MaxRetries = -1
 	opt.ClientSideCacheConfig = nil
+	// The cache client's Options hold its own push processor (NewClient
+	// stores it there); the tracking client must not share it.
+	opt.PushNotificationProcessor = nil
 	opt.OnConnect = func(ctx context.Context, cn *goredis.Conn) error {
 		// The reply of HELLO (no arguments: nothing changes) names the
 		// protocol go-redis settled on; tracking without REDIRECT delivers
@@ -112,12 +120,17 @@ func newTracker(base *goredis.Options, n *near, timeout time.Duration, onError f
 
 // dial makes the client the loop pings through (it connects on first use).
 func (t *tracker) dial() error {
-	client := goredis.NewClient(&t.opt)
+	// NewClient fills in its Options (PushNotificationProcessor among
+	// them): each client gets a fresh copy, with a processor of its own.
+	opt := t.opt
+	opt.PushNotificationProcessor = nil
+	client := goredis.NewClient(&opt)
 	if err := client.RegisterPushNotificationHandler("invalidate", invalidations{t.near}, true); err != nil {
 		client.Close()
 		return fmt.Errorf("tracking: %w", err)
 	}
 	t.client = client
+	t.conn = client.Conn()
 	return nil
 }
 
@@ -163,8 +176,11 @@ func (t *tracker) loop() {
 		case <-t.kick:
 		case <-idle.C:
 		}
-		// Taking the round before sending its PING: reads that arrive from
-		// now on wait for the next one.
+		// Let the reads that are about to wait join this round (each PING
+		// is a write and a read on the socket, so fewer and fuller rounds
+		// are cheaper), then take the round before sending its PING: reads
+		// that arrive from now on wait for the next one.
+		runtime.Gosched()
 		t.mu.Lock()
 		r, redial := t.next, t.redial
 		t.next, t.redial = nil, false
@@ -174,7 +190,8 @@ func (t *tracker) loop() {
 			t.redialClient()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), t.timeout)
-		err := t.client.Ping(ctx).Err()
+		t.rounds.Add(1)
+		err := t.conn.Ping(ctx).Err()
 		cancel()
 		if err != nil {
 			// Whatever state the connection is in, the next round starts
@@ -193,6 +210,7 @@ func (t *tracker) loop() {
 }
 
 func (t *tracker) redialClient() {
+	_ = t.conn.Close()
 	_ = t.client.Close()
 	if err := t.dial(); err != nil {
 		t.onError(err)
@@ -226,6 +244,7 @@ func (t *tracker) close() error {
 	close(t.stop)
 	<-t.done
 	t.near.lost()
+	_ = t.conn.Close()
 	return t.client.Close()
 }
 

@@ -60,6 +60,7 @@ var settings = []setting{
 	{"CACHE_DISABLED", "false", "true ignores REDIS_URL"},
 	{"CACHE_TTL", redis.DefaultTTL.String(), "lifetime of a cached book"},
 	{"CACHE_TIMEOUT", redis.DefaultTimeout.String(), "deadline of each cache call"},
+	{"CACHE_NEAR_ENTRIES", strconv.Itoa(redis.DefaultNearEntries), "books kept in this process in front of Redis, as coherent as Redis (0: none; needs RESP3 client tracking: Redis OSS 6+, Valkey)"},
 	{"PORT", "8080", "listening port (0: any free port)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SHUTDOWN_GRACE", DefaultShutdownGrace.String(), "after SIGTERM: /readyz 503 and connections closed after each response, still serving, so the load balancer stops routing here"},
@@ -83,6 +84,10 @@ const (
 	DefaultShutdownTimeout  = 25 * time.Second
 	DefaultMigrationTimeout = 2 * time.Minute
 )
+
+// maxNearEntries bounds CACHE_NEAR_ENTRIES: 1,000,000 books of 250 bytes
+// are about 250 MB, already half of the smallest task size.
+const maxNearEntries = 1_000_000
 
 func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "usage: books               serve the books API (settings below, from the environment)")
@@ -111,6 +116,7 @@ type config struct {
 	redisURL         string
 	cacheTTL         time.Duration
 	cacheTimeout     time.Duration
+	cacheNear        int
 	shutdownGrace    time.Duration
 	shutdownTimeout  time.Duration
 	requestTimeout   time.Duration
@@ -157,6 +163,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if off {
 			c.redisURL = ""
 		}
+	}
+	c.cacheNear = redis.DefaultNearEntries
+	if v := getenv("CACHE_NEAR_ENTRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > maxNearEntries {
+			errs = append(errs, fmt.Errorf("CACHE_NEAR_ENTRIES=%q is not an integer from 0 to %d", v, maxNearEntries))
+		}
+		c.cacheNear = n
 	}
 	if c.redisURL != "" {
 		if _, err := goredis.ParseURL(c.redisURL); err != nil {

@@ -48,12 +48,12 @@ func TestLoadConfig(t *testing.T) {
 		}
 	})
 	t.Run("Overrides", func(t *testing.T) {
-		c, err := loadConfig(env(withDB(map[string]string{"BASIC_AUTH_USER": "gw", "PORT": "9000", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s", "SHUTDOWN_GRACE": "0s", "CACHE_TTL": "1m", "DB_MAX_CONNS": "7", "MIGRATE_ON_START": "false"})))
-		if err != nil || c.authUser != "gw" || c.port != "9000" || c.shutdownTimeout != 10*time.Second || c.shutdownGrace != 0 || c.cacheTTL != time.Minute || c.dbMaxConns != 7 || c.migrate {
+		c, err := loadConfig(env(withDB(map[string]string{"BASIC_AUTH_USER": "gw", "PORT": "9000", "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s", "SHUTDOWN_GRACE": "0s", "CACHE_TTL": "1m", "DB_MAX_CONNS": "7", "MIGRATE_ON_START": "false", "CACHE_NEAR_ENTRIES": "0"})))
+		if err != nil || c.authUser != "gw" || c.port != "9000" || c.shutdownTimeout != 10*time.Second || c.shutdownGrace != 0 || c.cacheTTL != time.Minute || c.dbMaxConns != 7 || c.migrate || c.cacheNear != 0 {
 			t.Fatalf("%v %+v", err, c)
 		}
 	})
-	for k, v := range map[string]string{"PORT": "http", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "-1s", "SHUTDOWN_GRACE": "-1s", "CACHE_TIMEOUT": "soon", "CACHE_DISABLED": "maybe", "DB_MAX_CONNS": "0", "MIGRATE_ON_START": "perhaps"} {
+	for k, v := range map[string]string{"PORT": "http", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "-1s", "SHUTDOWN_GRACE": "-1s", "CACHE_TIMEOUT": "soon", "CACHE_DISABLED": "maybe", "DB_MAX_CONNS": "0", "MIGRATE_ON_START": "perhaps", "CACHE_NEAR_ENTRIES": "-1"} {
 		t.Run("Invalid_"+k, func(t *testing.T) {
 			_, err := loadConfig(env(withDB(map[string]string{k: v})))
 			if err == nil || !strings.Contains(err.Error(), k) {

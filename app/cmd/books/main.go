@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	out := newLineBuffer(stdout, logFlushInterval)
+	defer out.Close()
+	stdout = out
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 	slog.SetDefault(logger)
 	return serve(ctx, cfg, logger, stdout)
@@ -107,7 +110,15 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 			logger.Warn("cache not reachable at start; serving from the database until it is", "err", err.Error())
 		}
 		cancel()
-		svc = redis.NewCachedBookService(svc, client, redis.Options{TTL: cfg.cacheTTL, Timeout: cfg.cacheTimeout, Logger: logger, Observer: rec})
+		cached := redis.NewCachedBookService(svc, client, redis.Options{
+			TTL: cfg.cacheTTL, Timeout: cfg.cacheTimeout, NearEntries: cfg.cacheNear, Logger: logger, Observer: rec,
+		})
+		defer func() {
+			hits, entries := cached.NearStats()
+			logger.Info("near cache", "hits", hits, "entries", entries, "barriers", cached.NearBarriers())
+			cached.Close()
+		}()
+		svc = cached
 	} else {
 		logger.Info("cache disabled (no REDIS_URL, or CACHE_DISABLED=true)")
 	}
