@@ -173,6 +173,7 @@ ALLOCS[ceiling]="–"
   awk -F'[:,]' '/"CacheErrors":/ {
       for (i = 1; i < NF; i++) { if ($i ~ /"CacheErrors"/) e += $(i+1); if ($i ~ /"CacheHits"/) h += $(i+1); if ($i ~ /"CacheMisses"/) m += $(i+1) }
     } END { printf "Cached app, cache outcomes of all runs: %d hits, %d misses, %d errors (reads served from PostgreSQL after a cache timeout).\n", h, m, e }' "$OUT/app-$PORT_CACHED.log"
+  grep -h '"msg":"near cache"' "$OUT/app-$PORT_CACHED.log" | tail -1 | sed -E 's/.*"hits":([0-9]+).*"barriers":([0-9]+).*/Cached app, near tier: \1 reads served from memory, \2 barrier PINGs (reads per PING: shared barriers)./'
   echo "Cached app: peak RSS $((RSS_PEAK_KB / 1024)) MiB (now $((RSS_NOW_KB / 1024)) MiB); open sockets $SOCKETS_BEFORE before the runs, $SOCKETS_AFTER after."
   echo "wrk -t$THREADS -c$CONNS -d$DURATION on loopback, $(nproc) CPUs shared by wrk, the app, PostgreSQL and Redis; $(go env GOVERSION); book body $(wc -c <"$OUT/book.json") bytes."
 } | tee "$OUT/table.md"

@@ -189,8 +189,8 @@ func TestNearTrackingConnectionLost(t *testing.T) {
 	// Kill every tracking connection (flag t in CLIENT LIST), then write:
 	// b's invalidation for this write has nowhere to go.
 	killed := killTracking(t, admin)
-	if killed != 2 {
-		t.Fatalf("killed %d tracking connections, want 2 (one per instance)", killed)
+	if killed < 2 || killed%2 != 0 {
+		t.Fatalf("killed %d tracking connections, want the same number (at least one) per instance", killed)
 	}
 	nb, err := a.UpdateBook(ctx, bk.ID, books.BookInput{Title: "v2", Author: "a", Year: 2000}, books.Precondition{}, "")
 	if err != nil {
