@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/books-platform/books/app"
 )
@@ -82,6 +83,10 @@ func writeJSONBytes(w http.ResponseWriter, status int, data []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// The length up front: without it net/http switches to chunked
+	// encoding for a body past its 2 KB buffer (a page of books), which
+	// costs a chunk header per write and a terminating chunk.
+	h.Set("Content-Length", strconv.Itoa(len(data)+len(newline)))
 	w.WriteHeader(status)
 	// The status line is sent; a failed body write means the client went
 	// away, and there is no one left to answer. The newline is written

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -564,4 +566,34 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLargeResponsesAreNotChunked: a page of books is past net/http's 2 KB
+// response buffer; it is sent with its Content-Length, not chunked.
+func TestLargeResponsesAreNotChunked(t *testing.T) {
+	reset(t)
+	for i := range 20 {
+		createBook(t, fmt.Sprintf("%03d %s", i, strings.Repeat("a long title ", 20)), "Author", 2000)
+	}
+	hr, err := http.NewRequest("GET", baseURL+"/book?limit=20", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.SetBasicAuth(testUser, testPassword)
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) < 4096 {
+		t.Fatalf("body is %d bytes; the test needs one past net/http's buffers", len(body))
+	}
+	if len(resp.TransferEncoding) != 0 || resp.ContentLength != int64(len(body)) {
+		t.Errorf("Transfer-Encoding %v, Content-Length %d for a %d-byte body; want no chunking and the exact length",
+			resp.TransferEncoding, resp.ContentLength, len(body))
+	}
 }
