@@ -217,108 +217,6 @@ func NewCachedBookService(inner books.BookService, client goredis.UniversalClien
 	return s
 }
 
-// Close stops the near tier's connection (the Redis client passed to
-// NewCachedBookService is the caller's to close).
-func (s *CachedBookService) Close() error {
-	if s.tracker == nil {
-		return nil
-	}
-	return s.tracker.close()
-}
-
-// NearStats returns the reads the near tier served and the entries it
-// holds (both 0 without one).
-func (s *CachedBookService) NearStats() (hits int64, entries int) {
-	if s.near == nil {
-		return 0, 0
-	}
-	return s.nearHits.Load(), s.near.len()
-}
-
-// NearBarriers returns how many barrier PINGs the tracking connection sent
-// (concurrent reads share one, so this is below the near hits under load).
-func (s *CachedBookService) NearBarriers() int64 {
-	if s.tracker == nil {
-		return 0
-	}
-	return s.tracker.rounds.Load()
-}
-
-// NearTracking reports whether the near tier's tracking connection is up
-// (the tier serves and stores nothing while it is not).
-func (s *CachedBookService) NearTracking() bool {
-	return s.near != nil && s.near.server() != ""
-}
-
-// trackingFailed logs the first failure of the tracking connection in an
-// outage; reads go to Redis meanwhile.
-func (s *CachedBookService) trackingFailed(err error) {
-	was := s.nearDown.Swap(time.Now().Add(time.Minute).UnixNano())
-	if time.Now().UnixNano() >= was {
-		s.opt.Logger.Warn("near cache paused: its tracking connection failed; reading Redis", "err", err.Error())
-	}
-}
-
-// nearFind serves id from the near tier when it holds an entry fetched in
-// the current generation and a barrier started after this call confirms
-// that no invalidation for it was pending.
-func (s *CachedBookService) nearFind(ctx context.Context, id string) (string, bool) {
-	if s.near == nil || !s.near.has(id) {
-		return "", false
-	}
-	e := s.epoch.Load()
-	if e == nil {
-		return "", false
-	}
-	runID, _, _ := strings.Cut(e.full, ":")
-	if srv := s.near.server(); srv != runID {
-		if srv != "" {
-			s.tracker.moved()
-		}
-		return "", false
-	}
-	// No deadline of its own: each barrier PING has the cache timeout, and
-	// the request's context bounds the wait for one.
-	gen, err := s.tracker.barrier(ctx)
-	if err != nil {
-		return "", false
-	}
-	v, ok := s.near.get(id, gen, runID)
-	if ok {
-		s.nearHits.Add(1)
-	}
-	return v, ok
-}
-
-// Key returns the key of a book's entry in the current epoch ("" before
-// the service has talked to Redis).
-func (s *CachedBookService) Key(id string) string {
-	if e := s.epoch.Load(); e != nil {
-		return e.prefix + "book:" + id
-	}
-	return ""
-}
-
-// Stats returns the cache hits and misses counted so far.
-func (s *CachedBookService) Stats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
-
-// Errors returns how many reads the cache failed (or skipped) so far.
-func (s *CachedBookService) Errors() int64 { return s.errors.Load() }
-
-func (s *CachedBookService) observe(o outcome) {
-	switch o {
-	case hit:
-		s.hits.Add(1)
-		s.opt.Observer.CacheHit()
-	case miss:
-		s.misses.Add(1)
-		s.opt.Observer.CacheMiss()
-	default:
-		s.errors.Add(1)
-		s.opt.Observer.CacheError()
-	}
-}
-
 // FindBookByID serves from the cache when it can, else from inner.
 // Not-found results are not cached (a deleted book's tombstone is).
 func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
@@ -407,18 +305,6 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		}
 	}
 	return "", b, err
-}
-
-func (s *CachedBookService) nearFulfill(id string, token uint64, entry string) {
-	if s.near != nil {
-		s.near.fulfill(id, token, entry)
-	}
-}
-
-func (s *CachedBookService) nearCancel(id string, token uint64) {
-	if s.near != nil {
-		s.near.cancel(id, token)
-	}
 }
 
 // peek is the fast path of a read: one MGET of the epoch key and the entry,
