@@ -261,4 +261,25 @@ func TestNearBounded(t *testing.T) {
 	if _, n := s.NearStats(); n == 0 {
 		t.Error("near tier holds nothing")
 	}
+	// Close stops the tier (the app defers it; tests close again in
+	// Cleanup): nothing served from memory after it, and twice is fine.
+	for range 2 {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.NearTracking() {
+		t.Error("tracking still up after Close")
+	}
+	before, _ := s.NearStats()
+	b, err := s.CreateBook(context.Background(), books.BookInput{Title: "after", Author: "a", Year: 2000}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mustFind(t, s, b.ID)
+	}
+	if after, _ := s.NearStats(); after != before {
+		t.Error("the near tier served reads after Close")
+	}
 }

@@ -44,9 +44,11 @@ type tracker struct {
 
 	rounds atomic.Int64 // PINGs sent
 
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	kick      chan struct{}
+	stop      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{}
 }
 
 // round is one PING on the tracking connection and the reads that started
@@ -240,12 +242,17 @@ func infoField(info, name string) string {
 	return ""
 }
 
+// close stops the loop and the connection; later calls return the first
+// call's result.
 func (t *tracker) close() error {
-	close(t.stop)
-	<-t.done
-	t.near.lost()
-	_ = t.conn.Close()
-	return t.client.Close()
+	t.closeOnce.Do(func() {
+		close(t.stop)
+		<-t.done
+		t.near.lost()
+		_ = t.conn.Close()
+		t.closeErr = t.client.Close()
+	})
+	return t.closeErr
 }
 
 // invalidations applies the server's "invalidate" pushes to the near tier:
