@@ -217,6 +217,35 @@ func NewCachedBookService(inner books.BookService, client goredis.UniversalClien
 	return s
 }
 
+// Key returns the key of a book's entry in the current epoch ("" before
+// the service has talked to Redis).
+func (s *CachedBookService) Key(id string) string {
+	if e := s.epoch.Load(); e != nil {
+		return e.prefix + "book:" + id
+	}
+	return ""
+}
+
+// Stats returns the cache hits and misses counted so far.
+func (s *CachedBookService) Stats() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
+
+// Errors returns how many reads the cache failed (or skipped) so far.
+func (s *CachedBookService) Errors() int64 { return s.errors.Load() }
+
+func (s *CachedBookService) observe(o outcome) {
+	switch o {
+	case hit:
+		s.hits.Add(1)
+		s.opt.Observer.CacheHit()
+	case miss:
+		s.misses.Add(1)
+		s.opt.Observer.CacheMiss()
+	default:
+		s.errors.Add(1)
+		s.opt.Observer.CacheError()
+	}
+}
+
 // FindBookByID serves from the cache when it can, else from inner.
 // Not-found results are not cached (a deleted book's tombstone is).
 func (s *CachedBookService) FindBookByID(ctx context.Context, id string) (*books.Book, error) {
