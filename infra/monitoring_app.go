@@ -58,7 +58,7 @@ func AppAlarmSpecs(args *MonitoringArgs) []MathAlarmSpec {
 	return []MathAlarmSpec{
 		{
 			Suffix: "app-cache-hit-ratio",
-			Description: fmt.Sprintf("Service cache hit ratio (%% of book reads served from Redis) below books:alarms.cacheHitRatioPercent, "+
+			Description: fmt.Sprintf("Service cache hit ratio (%% of book reads served by the cache) below books:alarms.cacheHitRatioPercent, "+
 				"in periods with at least books:alarms.cacheHitRatioMinReads (%d) reads", s.CacheHitRatioMinReads),
 			Comparison: "LessThanThreshold", Threshold: float64(s.CacheHitRatioPercent),
 			// No reads, or too few to judge, publishes no point: not an alarm.
