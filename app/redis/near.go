@@ -24,6 +24,13 @@ import (
 //     only under the generation it was fetched in (invalidations sent while
 //     no connection was tracking are lost, so nothing older is trusted).
 //
+// Residual case, beside the Redis tier's own: if this instance's cache
+// connections to a server are cut while its tracking connection to the
+// same server survives, and the cache client reconnects elsewhere (a
+// partial network failure during a failover), memory hits go on being
+// checked against the old server until the tracking connection fails or
+// the cache epoch moves. A primary that fails or restarts closes both.
+//
 // A fill is guarded like the Redis tier's lease: reserve puts a placeholder
 // before the Redis read, any invalidation of the book removes it, and
 // fulfill stores the value only if the placeholder is still there.
