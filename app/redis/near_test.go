@@ -283,3 +283,39 @@ func TestNearBounded(t *testing.T) {
 		t.Error("the near tier served reads after Close")
 	}
 }
+
+// TestNearFlushAll: FLUSHALL (or FLUSHDB) sends a null invalidation; the
+// near tier drops everything, and the next read is not served from memory.
+func TestNearFlushAll(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.StartRedis(t)
+	mem := newMem()
+	s, _ := nearService(t, mem, srv.URL(), redis.Options{})
+	var ids []string
+	for range 3 {
+		b, err := s.CreateBook(ctx, books.BookInput{Title: "t", Author: "a", Year: 2000}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		warmNear(t, s, b.ID)
+		ids = append(ids, b.ID)
+	}
+	if _, n := s.NearStats(); n != 3 {
+		t.Fatalf("near tier holds %d entries, want 3", n)
+	}
+	for _, cmd := range []string{"FLUSHALL", "FLUSHDB"} {
+		if err := client(t, srv.URL()).Do(ctx, cmd).Err(); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.NearStats()
+		for _, id := range ids {
+			mustFind(t, s, id)
+		}
+		if after, _ := s.NearStats(); after != before {
+			t.Errorf("after %s, %d of 3 reads were served from memory", cmd, after-before)
+		}
+		for _, id := range ids {
+			warmNear(t, s, id)
+		}
+	}
+}
