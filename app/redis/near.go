@@ -80,8 +80,13 @@ func (n *near) get(id string, gen uint64, runID string) (string, bool) {
 }
 
 // reserve places a placeholder for id before a Redis read; it returns 0
-// (nothing may be stored) while no tracking connection is up.
+// (nothing may be stored) while no tracking connection is up, or without
+// a near tier (reserve, fulfill, cancel and drop do nothing on a nil
+// *near).
 func (n *near) reserve(id string) uint64 {
+	if n == nil {
+		return 0
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.active {
@@ -101,7 +106,7 @@ func (n *near) reserve(id string) uint64 {
 // fulfill stores the entry a read found in Redis if nothing invalidated id
 // (or the whole tier) since reserve returned token.
 func (n *near) fulfill(id string, token uint64, value string) {
-	if token == 0 {
+	if n == nil || token == 0 {
 		return
 	}
 	n.mu.Lock()
@@ -113,7 +118,7 @@ func (n *near) fulfill(id string, token uint64, value string) {
 
 // cancel removes a placeholder that will not be fulfilled.
 func (n *near) cancel(id string, token uint64) {
-	if token == 0 {
+	if n == nil || token == 0 {
 		return
 	}
 	n.mu.Lock()
@@ -123,17 +128,20 @@ func (n *near) cancel(id string, token uint64) {
 	}
 }
 
-// invalidate applies one invalidation message: the keys Redis reports as
-// changed, or nil (the server flushed everything). A book's entry, pending
-// mark or lease names the book; any other key under the prefix (the epoch
-// key) drops everything.
-func (n *near) invalidate(keys []string, all bool) {
+// flush drops every entry and placeholder: the server flushed its data, or
+// sent an invalidation this tier cannot read.
+func (n *near) flush() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if all {
-		clear(n.entries)
-		return
-	}
+	clear(n.entries)
+}
+
+// invalidate applies the keys of one invalidation message. A book's entry,
+// pending mark or lease names the book; any other key under the prefix
+// (the epoch key) drops everything.
+func (n *near) invalidate(keys []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	for _, k := range keys {
 		id, ok := bookOfKey(k)
 		if !ok {
@@ -146,6 +154,9 @@ func (n *near) invalidate(keys []string, all bool) {
 
 // drop removes id's entry or placeholder.
 func (n *near) drop(id string) {
+	if n == nil {
+		return
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.entries, id)
@@ -283,16 +294,4 @@ func (s *CachedBookService) nearFind(ctx context.Context, id string) (string, bo
 		s.nearHits.Add(1)
 	}
 	return v, ok
-}
-
-func (s *CachedBookService) nearFulfill(id string, token uint64, entry string) {
-	if s.near != nil {
-		s.near.fulfill(id, token, entry)
-	}
-}
-
-func (s *CachedBookService) nearCancel(id string, token uint64) {
-	if s.near != nil {
-		s.near.cancel(id, token)
-	}
 }

@@ -291,16 +291,9 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		return "", b, err
 	}
 	if v, ok := s.nearFind(ctx, id); ok {
-		s.observe(hit)
-		if v[0] == 'T' {
-			return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
-		}
-		return v, nil, nil
+		return s.served(v)
 	}
-	var token uint64
-	if s.near != nil {
-		token = s.near.reserve(id)
-	}
+	token := s.near.reserve(id)
 	res, err := s.peek(ctx, id)
 	if err == nil && res == "" {
 		lease := s.token()
@@ -309,23 +302,17 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		}
 	}
 	if err != nil {
-		s.nearCancel(id, token)
+		s.near.cancel(id, token)
 		s.failed("read", err)
 		s.observe(failure)
 		b, err := s.inner.FindBookByID(ctx, id)
 		return "", b, err
 	}
-	switch res[0] {
-	case 'D':
-		s.nearFulfill(id, token, res)
-		s.observe(hit)
-		return res, nil, nil
-	case 'T':
-		s.nearFulfill(id, token, res)
-		s.observe(hit)
-		return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
+	if res[0] == 'D' || res[0] == 'T' {
+		s.near.fulfill(id, token, res)
+		return s.served(res)
 	}
-	s.nearCancel(id, token)
+	s.near.cancel(id, token)
 	s.observe(miss)
 	b, err := s.inner.FindBookByID(ctx, id)
 	if lease, ok := strings.CutPrefix(res, "M"); ok && err == nil {
@@ -334,6 +321,15 @@ func (s *CachedBookService) find(ctx context.Context, id string) (string, *books
 		}
 	}
 	return "", b, err
+}
+
+// served answers a hit: a book entry as it is, a tombstone as not found.
+func (s *CachedBookService) served(entry string) (string, *books.Book, error) {
+	s.observe(hit)
+	if entry[0] == 'T' {
+		return "", nil, books.Errorf(books.ENOTFOUND, "book not found")
+	}
+	return entry, nil, nil
 }
 
 // peek is the fast path of a read: one MGET of the epoch key and the entry,
@@ -406,11 +402,9 @@ func (s *CachedBookService) DeleteBook(ctx context.Context, id string, pre books
 // is open, because it is what keeps a failed install from leaving a stale
 // entry. Its lifetime covers the write's deadline.
 func (s *CachedBookService) mark(ctx context.Context, id string) string {
-	if s.near != nil {
-		// Redis's invalidation will say the same; this instance's own
-		// readers need not wait for it.
-		s.near.drop(id)
-	}
+	// Redis's invalidation will say the same; this instance's own readers
+	// need not wait for it.
+	s.near.drop(id)
 	token := s.token()
 	ttl := pendingDefault
 	if d, ok := ctx.Deadline(); ok {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,11 +93,11 @@ func newTracker(base *goredis.Options, n *near, timeout time.Duration, onError f
 		if m, ok := hello.(map[any]any); !ok || fmt.Sprint(m["proto"]) != "3" {
 			return errors.New("tracking: the server did not accept RESP3 (Redis OSS 6.0+ or Valkey needed)")
 		}
-		info, err := cn.Info(ctx, "server").Result()
-		if err != nil {
+		info := cn.InfoMap(ctx, "server")
+		if err := info.Err(); err != nil {
 			return fmt.Errorf("tracking: INFO server: %w", err)
 		}
-		runID := infoField(info, "run_id")
+		runID := info.Item("Server", "run_id")
 		if runID == "" {
 			return errors.New("tracking: INFO server has no run_id")
 		}
@@ -232,16 +231,6 @@ func (t *tracker) moved() {
 	}
 }
 
-// infoField returns a field of an INFO reply ("" if absent).
-func infoField(info, name string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 // close stops the loop and the connection; later calls return the first
 // call's result.
 func (t *tracker) close() error {
@@ -261,23 +250,23 @@ type invalidations struct{ near *near }
 
 func (h invalidations) HandlePushNotification(_ context.Context, _ push.NotificationHandlerContext, msg []any) error {
 	if len(msg) < 2 || msg[1] == nil {
-		h.near.invalidate(nil, true)
+		h.near.flush()
 		return nil
 	}
 	raw, ok := msg[1].([]any)
 	if !ok {
-		h.near.invalidate(nil, true)
+		h.near.flush()
 		return fmt.Errorf("tracking: unexpected invalidation %v", msg)
 	}
 	keys := make([]string, 0, len(raw))
 	for _, k := range raw {
 		s, ok := k.(string)
 		if !ok {
-			h.near.invalidate(nil, true)
+			h.near.flush()
 			return fmt.Errorf("tracking: unexpected key %v", k)
 		}
 		keys = append(keys, s)
 	}
-	h.near.invalidate(keys, false)
+	h.near.invalidate(keys)
 	return nil
 }

@@ -114,8 +114,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writ
 			TTL: cfg.cacheTTL, Timeout: cfg.cacheTimeout, NearEntries: cfg.cacheNear, Logger: logger, Observer: rec,
 		})
 		defer func() {
-			hits, entries := cached.NearStats()
-			logger.Info("near cache", "hits", hits, "entries", entries, "barriers", cached.NearBarriers())
+			if cfg.cacheNear > 0 {
+				hits, entries := cached.NearStats()
+				logger.Info("near cache", "hits", hits, "entries", entries, "barriers", cached.NearBarriers())
+			}
 			cached.Close()
 		}()
 		svc = cached
