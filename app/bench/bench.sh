@@ -24,6 +24,7 @@ PORT_CACHED=${PORT_CACHED:-18081}
 PORT_NOCACHE=${PORT_NOCACHE:-18082}
 PORT_CEILING=${PORT_CEILING:-18083}
 PORT_REDISONLY=${PORT_REDISONLY:-18085}
+PORT_FLOOR=${PORT_FLOOR:-18086}
 PASSWORD=bench-password
 AUTH="Authorization: Basic $(printf 'books:%s' "$PASSWORD" | base64)"
 OUT=bench/results
@@ -38,6 +39,7 @@ fi
 echo "building" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/books ./cmd/books
 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ceiling ./bench/ceiling
+CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/floor ./bench/floor
 
 export PGOPTIONS="--client-min-messages=warning"
 psql -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
@@ -98,6 +100,10 @@ curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_CACHED/book/$ID" >"$OUT/bo
 
 bin/ceiling -addr "127.0.0.1:$PORT_CEILING" -body "$OUT/book.json" >"$OUT/ceiling.log" 2>&1 &
 PIDS+=($!)
+# The database floor: the app's SQL and pool size, nothing else (the
+# schema is there: the apps migrated it).
+bin/floor -addr "127.0.0.1:$PORT_FLOOR" -db "$DB_URL" >"$OUT/floor.log" 2>&1 &
+PIDS+=($!)
 sleep 0.3
 
 # to_ms converts wrk's latency (e.g. 512.00us, 1.20ms, 1.01s) to milliseconds.
@@ -133,8 +139,12 @@ run get_cached "http://127.0.0.1:$PORT_CACHED/book/$ID"
 curl -fs -u "books:$PASSWORD" "http://127.0.0.1:$PORT_REDISONLY/book/$ID" >/dev/null
 run get_redis "http://127.0.0.1:$PORT_REDISONLY/book/$ID"
 run get_nocache "http://127.0.0.1:$PORT_NOCACHE/book/$ID"
+run floor_get "http://127.0.0.1:$PORT_FLOOR/book/$ID"
+run floor_get_coalesced "http://127.0.0.1:$PORT_FLOOR/coalesced/$ID"
 run list_20 "http://127.0.0.1:$PORT_CACHED/book?limit=20"
+run floor_list "http://127.0.0.1:$PORT_FLOOR/book?limit=20"
 run post "http://127.0.0.1:$PORT_CACHED/book" -s bench/post.lua
+run floor_post "http://127.0.0.1:$PORT_FLOOR/book" -s bench/post.lua
 sleep 1 # wrk's connections close
 SOCKETS_AFTER=$(sockets)
 RSS_PEAK_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$APP_PID/status")
@@ -152,11 +162,13 @@ for pair in get_cached:GetBookCached get_redis:GetBookRedisOnly get_nocache:GetB
   ALLOCS[${pair%%:*}]=$(awk -v b="Benchmark${pair#*:}-" 'index($1, b) == 1 {print $(NF-1)}' "$OUT/handler-bench.txt")
 done
 ALLOCS[ceiling]="–"
+# Each database-bound scenario against the floor's same request.
+declare -A FLOOR=([get_nocache]=floor_get [list_20]=floor_list [post]=floor_post)
 
 {
-  echo "| scenario | req/s | p50 ms | p99 ms | vs ceiling | allocs/req |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  for s in ceiling get_cached get_redis get_nocache list_20 post; do
+  echo "| scenario | req/s | p50 ms | p99 ms | vs ceiling | vs floor | allocs/req |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for s in ceiling get_cached get_redis get_nocache floor_get floor_get_coalesced list_20 floor_list post floor_post; do
     label=$s
     case $s in
       ceiling) label="ceiling (stdlib, fixed book JSON)";;
@@ -165,9 +177,19 @@ ALLOCS[ceiling]="–"
       get_nocache) label="GET /book/{id}, cache disabled";;
       list_20) label="GET /book?limit=20";;
       post) label="POST /book";;
+      floor_get) label="floor: GET by id (stdlib + pgx, the app's SQL)";;
+      floor_get_coalesced) label="floor: GET by id, concurrent reads in one query";;
+      floor_list) label="floor: list of 20";;
+      floor_post) label="floor: POST";;
     esac
     ratio=$(awk -v a="${RPS[$s]}" -v b="${RPS[ceiling]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-    echo "| $label | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | $ratio | ${ALLOCS[$s]:-?} |"
+    vs_floor="–"
+    if [ -n "${FLOOR[$s]:-}" ]; then
+      vs_floor=$(awk -v a="${RPS[$s]}" -v b="${RPS[${FLOOR[$s]}]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+    fi
+    allocs=${ALLOCS[$s]:-?}
+    case $s in floor_*) allocs="–";; esac
+    echo "| $label | ${RPS[$s]} | ${P50[$s]} | ${P99[$s]} | $ratio | $vs_floor | $allocs |"
   done
   echo
   awk -F'[:,]' '/"CacheErrors":/ {
