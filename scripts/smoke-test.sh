@@ -214,7 +214,11 @@ run_id="$(date -u +%Y%m%dT%H%M%SZ)-$(random_hex 3)"
 title="Smoke test $run_id"
 
 # 1. The first request, retried while the API is not up yet.
-deadline=$((SECONDS + wait_seconds))
+# Bash's SECONDS counts whole seconds and ticks at any point of one, so
+# SECONDS + N can come round after a little more than N-1 s (with --wait 1,
+# a first attempt refused in 10 ms was sometimes never retried): one more
+# second makes the budget at least N s. --wait 0 stays "no retry".
+deadline=$((SECONDS + wait_seconds + (wait_seconds > 0)))
 while :; do
 	call none GET "/book?limit=5" 20
 	if [ "$status" != 000 ] && [ "${status:0:1}" != 5 ]; then

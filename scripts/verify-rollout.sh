@@ -123,7 +123,9 @@ show_events() {
 	jq -r '.services[0].events // [] | .[:8][] | "      \(.createdAt)  \(.message)"' <<<"$1" >&2 || true
 }
 
-deadline=$((SECONDS + timeout))
+# One more second than asked: SECONDS counts whole seconds and ticks at any
+# point of one, so SECONDS + N alone can come round after N-1 s and a bit.
+deadline=$((SECONDS + timeout + (timeout > 0)))
 while :; do
 	if ! json="$(aws ecs describe-services --cluster "$cluster" --services "$service" --region "$region" --output json)"; then
 		die "aws ecs describe-services --cluster $cluster --services $service --region $region failed"
