@@ -16,37 +16,41 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"log"
 	"net/http"
 	"runtime"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/books-platform/books/app"
 )
 
-type book struct {
-	ID        uuid.UUID `json:"id"`
-	Title     string    `json:"title"`
-	Author    string    `json:"author"`
-	Year      int       `json:"year"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Version   int64     `json:"version"`
-	CreatedBy string    `json:"created_by"`
-	UpdatedBy string    `json:"updated_by"`
-}
+// book is the app's own type, so the floor writes the same JSON.
+type book = books.Book
 
 // columns and the statements are postgres/book.go's.
 const columns = `id, title, author, year, created_at, updated_at, version, created_by, updated_by`
 
 func scan(row pgx.Row) (*book, error) {
 	var b book
-	err := row.Scan(&b.ID, &b.Title, &b.Author, &b.Year, &b.CreatedAt, &b.UpdatedAt, &b.Version, &b.CreatedBy, &b.UpdatedBy)
+	var id uuid.UUID
+	err := row.Scan(&id, &b.Title, &b.Author, &b.Year, &b.CreatedAt, &b.UpdatedAt, &b.Version, &b.CreatedBy, &b.UpdatedBy)
+	b.ID = id.String()
 	return &b, err
+}
+
+// fail answers err: 404 for a missing row, 500 otherwise.
+func fail(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	if errors.Is(err, pgx.ErrNoRows) {
+		status = http.StatusNotFound
+	}
+	http.Error(w, err.Error(), status)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -81,7 +85,7 @@ func main() {
 	http.HandleFunc("GET /book/{id}", func(w http.ResponseWriter, r *http.Request) {
 		b, err := scan(pool.QueryRow(r.Context(), `SELECT `+columns+` FROM books WHERE id = $1`, r.PathValue("id")))
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			fail(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, b)
@@ -94,7 +98,7 @@ func main() {
 		}
 		b, err := co.find(id)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			fail(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, b)
@@ -202,7 +206,7 @@ func (c *coalescer) loop() {
 		}
 		found, err := c.query(ids)
 		for _, l := range round {
-			r := result{book: found[l.id], err: err}
+			r := result{book: found[l.id.String()], err: err}
 			if err == nil && r.book == nil {
 				r.err = pgx.ErrNoRows
 			}
@@ -211,13 +215,13 @@ func (c *coalescer) loop() {
 	}
 }
 
-func (c *coalescer) query(ids []uuid.UUID) (map[uuid.UUID]*book, error) {
+func (c *coalescer) query(ids []uuid.UUID) (map[string]*book, error) {
 	rows, err := c.pool.Query(context.Background(), `SELECT `+columns+` FROM books WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*book, error) { return scan(row) })
-	found := make(map[uuid.UUID]*book, len(list))
+	found := make(map[string]*book, len(list))
 	for _, b := range list {
 		found[b.ID] = b
 	}
