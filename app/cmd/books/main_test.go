@@ -58,7 +58,8 @@ var (
 	buildErr  error
 )
 
-// binary builds cmd/books once per test run, the way the Dockerfile does.
+// binary builds cmd/books once per test run, the way the Dockerfile does
+// (and app/Makefile builds the tests, so this build reuses their packages).
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
