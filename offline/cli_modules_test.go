@@ -14,6 +14,9 @@ import (
 // module low in the graph (protobuf, say) gives every package above it a
 // new build key, and a fresh machine compiled the SDK and gRPC twice.
 func TestCLIModuleSharesTheProgramsVersions(t *testing.T) {
+	if repoRoot == "" {
+		t.Fatalf("no repository root: %v", setupErr)
+	}
 	program := requires(t, filepath.Join(repoRoot, "go.mod"))
 	cli := requires(t, filepath.Join(repoRoot, "tools", "pulumi", "go.mod"))
 	shared := 0
